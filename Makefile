@@ -1,0 +1,42 @@
+# The commands a person types. `make book`, `make test`, `make serve`.
+PROFILE ?= full
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: book test serve data bench clean system venv
+
+book: venv system data
+	$(PY) -m noisecorr_utils.build --profile $(PROFILE)
+
+test: venv system data
+	$(PY) -m noisecorr_utils.build --profile ci
+	$(PY) -m pytest tests _build/stage-ci/book --nbval-lax -p no:cacheprovider
+
+serve:
+	@test -f _build/html/index.html || { echo "error: no book in _build/html; run make book first"; exit 1; }
+	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+bench: venv data
+	$(PY) benchmarks/bench_train.py
+
+data: venv system
+	$(PY) -m noisecorr_utils.data prepare mnist fashion_mnist cifar10
+
+system:
+	@scripts/system-packages.sh
+
+venv: $(INSTALLED)
+
+# Reinstalls only when a requirements file changes; a second `make book` installs nothing.
+$(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+clean:
+	rm -rf _build

@@ -1,0 +1,120 @@
+"""The architectures of the zoo, one small function each, behind a name registry.
+
+Every model takes images with pixels in [0, 1] (so noise and data enter the same way),
+normalises them with the data set's mean and std inside its first layer, and, for the
+pixel-permutation experiment, may apply one fixed permutation of the pixels before anything
+else: a network "trained on permuted MNIST" is then simply a network whose first layer
+permutes, and it answers noise exactly as it would the permuted noise.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+class Normalize(nn.Module):
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
+class PixelPermutation(nn.Module):
+    """A fixed permutation of pixel positions (the same for every channel and image)."""
+
+    def __init__(self, shape, seed: int):
+        super().__init__()
+        c, h, w = shape
+        g = torch.Generator().manual_seed(seed)
+        self.register_buffer("index", torch.randperm(h * w, generator=g))
+        self.shape = shape
+
+    def forward(self, x):
+        flat = x.flatten(2)[:, :, self.index]
+        return flat.view(x.shape)
+
+
+def _ch(n: int, width: float) -> int:
+    return max(1, round(n * width))
+
+
+def mlp(shape, n_classes, width=1.0):
+    """Two hidden ReLU layers of 512 units (×width)."""
+    d, h = shape[0] * shape[1] * shape[2], _ch(512, width)
+    return nn.Sequential(nn.Flatten(), nn.Linear(d, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(),
+                         nn.Linear(h, n_classes))
+
+
+def lenet(shape, n_classes, width=1.0):
+    """LeNet-5 (LeCun et al., 1998) with ReLU and max pooling: 5×5 convs, three FC layers."""
+    c1, c2 = _ch(6, width), _ch(16, width)
+    side = ((shape[1] // 2) - 4) // 2  # 28 -> 14 -> 10 -> 5 ; 32 -> 16 -> 12 -> 6
+    return nn.Sequential(
+        nn.Conv2d(shape[0], c1, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(c2 * side * side, _ch(120, width)), nn.ReLU(),
+        nn.Linear(_ch(120, width), _ch(84, width)), nn.ReLU(), nn.Linear(_ch(84, width), n_classes))
+
+
+def vgg(shape, n_classes, width=1.0):
+    """Two VGG-style blocks (Simonyan & Zisserman, 2015) of two 3×3 convs, then an FC head."""
+    c1, c2 = _ch(8, width), _ch(16, width)
+    side = shape[1] // 4
+    return nn.Sequential(
+        nn.Conv2d(shape[0], c1, 3, padding=1), nn.ReLU(), nn.Conv2d(c1, c1, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.Conv2d(c2, c2, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(c2 * side * side, _ch(128, width)), nn.ReLU(), nn.Linear(_ch(128, width), n_classes))
+
+
+def allcnn(shape, n_classes, width=1.0):
+    """All-convolutional net (Springenberg et al., 2015): strided 3×3 convs, global average pooling,
+    no fully connected layer."""
+    c1, c2, c3 = _ch(12, width), _ch(24, width), _ch(48, width)
+    return nn.Sequential(
+        nn.Conv2d(shape[0], c1, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(c2, c3, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(c3, n_classes, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+            nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+        self.skip = (nn.Identity() if stride == 1 and cin == cout else
+                     nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.skip(x))
+
+
+def resnet(shape, n_classes, width=1.0):
+    """A small ResNet (He et al., 2016; the CIFAR variant with 3 stages of one basic block)."""
+    c1, c2, c3 = _ch(16, width), _ch(32, width), _ch(64, width)
+    return nn.Sequential(
+        nn.Conv2d(shape[0], c1, 3, padding=1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(),
+        BasicBlock(c1, c1, 1), BasicBlock(c1, c2, 2), BasicBlock(c2, c3, 2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c3, n_classes))
+
+
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
+    "mlp": mlp, "lenet": lenet, "vgg": vgg, "allcnn": allcnn, "resnet": resnet}
+CNNS = ("lenet", "vgg", "allcnn", "resnet")
+
+
+def build(arch: str, shape, n_classes: int, mean, std, width: float = 1.0,
+          permutation_seed: int | None = None) -> nn.Module:
+    """The network ``arch`` with its input normalisation (and pixel permutation) in front."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; allowed: {', '.join(ARCHITECTURES)}")
+    front = [PixelPermutation(shape, permutation_seed)] if permutation_seed is not None else []
+    return nn.Sequential(*front, Normalize(mean, std), ARCHITECTURES[arch](shape, n_classes, width))

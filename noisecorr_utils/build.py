@@ -1,0 +1,197 @@
+"""Build the book: execute every notebook with a profile's parameters, then ``jupyter-book build``.
+
+    python -m noisecorr_utils.build --profile full      # the published book -> _build/html
+    python -m noisecorr_utils.build --profile ci        # tiny, for tests    -> _build/ci/_build/html
+
+A profile (``params/<name>.yaml``) has ``defaults`` (given to every notebook) and, under
+``notebooks``, per-notebook overrides. Every key must be a declared parameter of the notebook
+that receives it — a typo is an error before anything runs. Each profile is staged in its own
+tree (``_build/stage-<profile>``), so a CI build never overwrites the published book.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from .paths import ROOT, atomic_path
+
+NOTEBOOKS = ROOT / "notebooks"
+PARAMS = ROOT / "params"
+BOOK_FILES = ("_config.yml", "_toc.yml")
+
+
+class BuildError(ValueError):
+    """A profile or notebook that cannot be built. The message is one line."""
+
+
+def profiles() -> list[str]:
+    return sorted(p.stem for p in PARAMS.glob("*.yaml"))
+
+
+def notebooks() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def declared_parameters(notebook: Path) -> dict:
+    """The parameters a notebook declares in its cell tagged ``parameters``."""
+    import papermill
+
+    return papermill.inspect_notebook(str(notebook))
+
+
+def resolve(profile: str) -> dict[str, dict]:
+    """Parameters for each notebook under ``profile``; raises BuildError on any bad key."""
+    if profile not in profiles():
+        raise BuildError(f"unknown profile {profile!r}; allowed: {', '.join(profiles())} "
+                         f"(files in {PARAMS.relative_to(ROOT)}/)")
+    path = PARAMS / f"{profile}.yaml"
+    spec = yaml.safe_load(path.read_text()) or {}
+    unknown_top = set(spec) - {"defaults", "notebooks"}
+    if unknown_top:
+        raise BuildError(f"{path.name}: unknown section {sorted(unknown_top)[0]!r}; allowed: "
+                         "defaults, notebooks")
+    defaults = spec.get("defaults") or {}
+    per_notebook = spec.get("notebooks") or {}
+    books = {nb.stem: nb for nb in notebooks()}
+    for name in per_notebook:
+        if name not in books:
+            raise BuildError(f"{path.name}: notebook {name!r} does not exist; allowed: "
+                             f"{', '.join(books)}")
+    resolved = {}
+    for name, nb in books.items():
+        params = {"profile": profile, **defaults, **(per_notebook.get(name) or {})}
+        declared = declared_parameters(nb)
+        for key in params:
+            if key not in declared:
+                raise BuildError(f"{path.name}: {key!r} is not a parameter of {nb.name}; allowed: "
+                                 f"{', '.join(declared)}")
+        resolved[name] = params
+    return resolved
+
+
+def stage_dir(profile: str) -> Path:
+    return ROOT / "_build" / f"stage-{profile}"
+
+
+def html_dir(profile: str) -> Path:
+    return (ROOT / "_build" / "html") if profile == "full" else (ROOT / "_build" / profile / "_build" / "html")
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        return out or "unknown"
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def execute(profile: str, params: dict[str, dict], only: list[str] | None = None) -> Path:
+    """Run papermill over the notebooks into the profile's stage tree (each file atomically)."""
+    import nbformat
+    import papermill
+
+    stage = stage_dir(profile)
+    (stage / "book").mkdir(parents=True, exist_ok=True)
+    os.environ["NOISECORR_BOOK"] = "1"          # figures as static HTML for the book
+    os.environ["NOISECORR_PROFILE"] = profile
+    os.environ["NOISECORR_COMMIT"] = _git_commit()
+    for name, values in params.items():
+        if only and name not in only:
+            continue
+        source = NOTEBOOKS / f"{name}.ipynb"
+        target = stage / "book" / f"{name}.ipynb"
+        start = time.perf_counter()
+        print(f"[{profile}] executing {source.relative_to(ROOT)} with {values}", flush=True)
+        with atomic_path(target) as tmp:
+            papermill.execute_notebook(str(source), str(tmp), parameters=values, kernel_name="python3",
+                                       cwd=str(stage / "book"), progress_bar=False)
+            nb = nbformat.read(tmp, as_version=4)
+            _prepare_for_book(nb)
+            nbformat.write(nb, tmp)
+        print(f"[{profile}] {name} done in {time.perf_counter() - start:.0f} s", flush=True)
+    return stage
+
+
+def _prepare_for_book(nb) -> None:
+    """Hide the parameter cells, and drop widget state (live widgets need a kernel; myst-nb
+    would otherwise load the widget manager from a CDN)."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "parameters" in tags or "injected-parameters" in tags:
+            cell.metadata["tags"] = sorted(set(tags) | {"remove-cell"})
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
+
+
+def stage_book(profile: str) -> Path:
+    """Copy the book's sources and plotly.js (for offline figures) into the stage tree."""
+    import plotly
+
+    stage = stage_dir(profile)
+    for name in BOOK_FILES:
+        shutil.copy2(ROOT / name, stage / name)
+    for item in (ROOT / "book").iterdir():
+        if item.suffix in (".md", ".bib"):
+            shutil.copy2(item, stage / "book" / item.name)
+    static = stage / "book" / "_static"
+    if static.exists():
+        shutil.rmtree(static)
+    shutil.copytree(ROOT / "book" / "_static", static)
+    shutil.copy2(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static)
+    return stage
+
+
+def jupyter_book(profile: str) -> Path:
+    stage = stage_dir(profile)
+    out = ROOT if profile == "full" else ROOT / "_build" / profile
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(stage), "--path-output", str(out),
+           "-W", "-n", "--keep-going"]
+    print(f"[{profile}] jupyter-book {' '.join(cmd[1:])}", flush=True)
+    done = subprocess.run(cmd)
+    if done.returncode != 0:
+        raise BuildError(f"jupyter-book build failed for profile {profile!r} (warnings are errors); "
+                         "see the log above")
+    return html_dir(profile) / "index.html"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m noisecorr_utils.build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="full", help="one of the files in params/ (default full)")
+    parser.add_argument("--only", nargs="*", help="execute only these notebooks (stems)")
+    parser.add_argument("--no-execute", action="store_true", help="reuse the staged notebooks")
+    args = parser.parse_args(argv)
+    try:
+        params = resolve(args.profile)
+        if args.only:
+            for name in args.only:
+                if name not in params:
+                    raise BuildError(f"unknown notebook {name!r}; allowed: {', '.join(params)}")
+        start = time.perf_counter()
+        if not args.no_execute:
+            execute(args.profile, params, args.only)
+        stage_book(args.profile)
+        index = jupyter_book(args.profile)
+    except BuildError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # papermill's execution errors carry the failing cell
+        print(f"error: {type(err).__name__}: {str(err).strip().splitlines()[-1][:300]}", file=sys.stderr)
+        return 1
+    print(f"[{args.profile}] built in {time.perf_counter() - start:.0f} s")
+    print(index.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
