@@ -161,6 +161,8 @@ def jupyter_book(profile: str) -> Path:
     if done.returncode != 0:
         raise BuildError(f"jupyter-book build failed for profile {profile!r} (warnings are errors); "
                          "see the log above")
+    # Browsers ask for /favicon.ico on pages without an icon link (the root redirect page).
+    shutil.copy2(ROOT / "book" / "_static" / "favicon.png", html_dir(profile) / "favicon.ico")
     return html_dir(profile) / "index.html"
 
 

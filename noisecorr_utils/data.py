@@ -121,9 +121,27 @@ def check_name(name: str) -> str:
     return name
 
 
+_LOADED: dict = {}
+
+
 def load(name: str) -> Dataset:
-    """Load a data set as uint8 tensors, preparing and caching it on first use."""
+    """Load a data set as uint8 tensors, preparing and caching it on first use.
+
+    Within one process the checked data set is kept in memory (treat its tensors as read-only).
+    """
     check_name(name)
+    key = (name, str(data_dir()))
+    if key not in _LOADED:
+        _LOADED[key] = _load(name)
+    return _LOADED[key]
+
+
+def forget() -> None:
+    """Drop the in-memory copies, so the next ``load`` reads (and checks) the cache again."""
+    _LOADED.clear()
+
+
+def _load(name: str) -> Dataset:
     arrays = _read_cache(name)
     if arrays is None:
         arrays = prepare(name)

@@ -22,20 +22,72 @@ PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3",
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
+# Plotly's sliders and menus can each restyle a figure, but two controls cannot be combined
+# (brightness × noise kind × model pair) without a kernel. A figure made by ``grid_figure``
+# carries its whole grid in ``layout.meta.grid``; this script, run right after the plot is
+# drawn, listens to plotly's own control events and shows the grid cell of the current state.
+GRID_SCRIPT = """
+(function () {
+  var gd = document.getElementById('{plot_id}');
+  if (!gd || !gd.layout || !gd.layout.meta || !gd.layout.meta.grid) { return; }
+  var grid = gd.layout.meta.grid;
+  function redraw() {
+    var cell = grid.cells;
+    for (var i = 0; i < grid.state.length; i++) { cell = cell[grid.state[i]]; }
+    var update = {}; update[grid.key] = [cell];
+    Plotly.restyle(gd, update, [grid.trace]);
+    if (grid.titles) {
+      var t = grid.titles;
+      for (var j = 0; j < grid.state.length; j++) { t = t.replace('{' + grid.dims[j] + '}', grid.labels[j][grid.state[j]]); }
+      Plotly.relayout(gd, {'title.text': t});
+    }
+  }
+  gd.on('plotly_sliderchange', function (e) {
+    var d = grid.dims.indexOf(e.slider.name);
+    if (d >= 0) { grid.state[d] = e.slider.steps.indexOf(e.step); redraw(); }
+  });
+  gd.on('plotly_buttonclicked', function (e) {
+    var d = grid.dims.indexOf(e.menu.name);
+    if (d >= 0) { grid.state[d] = e.active; redraw(); }
+  });
+})();
+"""
+
+
 class StaticBookRenderer(MimetypeRenderer):
     """``text/html`` only, without plotly.js (the book page loads it once)."""
 
     def to_mimebundle(self, fig_dict):
         html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, config=CONFIG,
-                           validate=False, default_width="100%")
+                           validate=False, default_width="100%", post_script=GRID_SCRIPT)
+        return {"text/html": html}
+
+
+class LiveNotebookRenderer(MimetypeRenderer):
+    """For live Jupyter: plotly.js inlined once per kernel (offline), then HTML like the book's."""
+
+    def __init__(self):
+        self.loaded = False
+
+    def to_mimebundle(self, fig_dict):
+        html = pio.to_html(fig_dict, include_plotlyjs=not self.loaded, full_html=False,
+                           config=CONFIG, validate=False, default_width="100%",
+                           post_script=GRID_SCRIPT)
+        self.loaded = True
         return {"text/html": html}
 
 
 pio.renderers["noisecorr_book"] = StaticBookRenderer()
+pio.renderers["noisecorr_live"] = LiveNotebookRenderer()
 
 
 def use_book_renderer() -> None:
     pio.renderers.default = "noisecorr_book"
+
+
+def use_live_renderer() -> None:
+    """Figures with combined controls (``grid_figure``) need this renderer in live Jupyter."""
+    pio.renderers.default = "noisecorr_live"
 
 
 if os.environ.get("NOISECORR_BOOK") == "1":
@@ -143,5 +195,132 @@ def training_curves(curves) -> go.Figure:
     return _layout(fig, "Training curves")
 
 
-__all__ = ["use_book_renderer", "mosaic", "image_grid", "class_balance", "accuracy_by_arch",
+def grid_figure(fig: go.Figure, cells, dims, labels, state, key: str = "z", trace: int = 0,
+                title: str | None = None, slider_dim: str | None = None) -> go.Figure:
+    """Attach plotly controls over a grid of precomputed values for one trace property.
+
+    ``cells`` is nested lists indexed by the dimensions ``dims`` (``labels[i]`` names the
+    values of dimension i); the last-level item is what ``key`` of trace ``trace`` becomes.
+    Dimension ``slider_dim`` gets a slider, every other one a dropdown menu. ``title`` may
+    name dimensions in braces, e.g. ``"{kind} at brightness {brightness}"``.
+    """
+    menus, sliders = [], []
+    n_menus = sum(d != slider_dim for d in dims)
+    k = 0
+    for d, (dim, names) in enumerate(zip(dims, labels)):
+        if dim == slider_dim:
+            sliders.append(dict(name=dim, active=state[d], currentvalue=dict(prefix=f"{dim}: "),
+                                pad=dict(t=40), steps=[dict(label=str(v), method="skip", args=[None])
+                                                       for v in names]))
+        else:
+            menus.append(dict(name=dim, active=state[d], x=k / max(1, n_menus), xanchor="left",
+                              y=1.02, yanchor="bottom", direction="down", showactive=True,
+                              buttons=[dict(label=str(v), method="skip", args=[None]) for v in names]))
+            k += 1
+    cell = cells
+    for i in state:
+        cell = cell[i]
+    fig.update_traces({key: cell}, selector=trace)
+    grid = dict(cells=cells, dims=list(dims), labels=[[str(v) for v in n] for n in labels],
+                state=list(state), key=key, trace=trace, titles=title)
+    fig.update_layout(updatemenus=menus, sliders=sliders, meta=dict(grid=grid))
+    if title:
+        t = title
+        for dim, names, i in zip(dims, labels, state):
+            t = t.replace("{" + dim + "}", str(names[i]))
+        fig.update_layout(title=t)
+    return fig
+
+
+def answer_histogram(tables, kinds, pairs, brightnesses, class_names, state=None) -> go.Figure:
+    """The 10×10 histogram of model A's answer (rows) against model B's (columns), with a
+    noise-kind and a model-pair menu and a brightness slider.
+
+    ``tables[kind][pair][brightness]`` is a k×k count matrix.
+    """
+    first = np.asarray(tables[0][0][-1])
+    fig = go.Figure(go.Heatmap(z=first, x=list(class_names), y=list(class_names), colorscale="Blues",
+                               texttemplate="%{z}", hovertemplate="A says %{y}, B says %{x}: %{z} images<extra></extra>",
+                               colorbar=dict(title="images")))
+    fig.update_xaxes(title="model B's answer", type="category", side="bottom")
+    fig.update_yaxes(title="model A's answer", type="category", autorange="reversed", scaleanchor="x")
+    _layout(fig, "", height=680)
+    fig.update_layout(margin=dict(l=70, r=20, t=110, b=60), title=dict(y=0.98, yanchor="top"))
+    cells = [[[np.asarray(t).tolist() for t in per_pair] for per_pair in per_kind] for per_kind in tables]
+    return grid_figure(fig, cells, ["kind", "pair", "brightness"], [kinds, pairs, brightnesses],
+                       state or [0, 0, len(brightnesses) - 1], slider_dim="brightness",
+                       title="{pair} · {kind} · brightness {brightness}")
+
+
+def kappa_matrix(kappas, labels, brightnesses, title: str) -> go.Figure:
+    """Models × models Cohen's κ, one matrix per brightness (a slider)."""
+    fig = go.Figure(go.Heatmap(z=np.round(kappas[-1], 3), x=labels, y=labels, zmin=-0.2, zmax=1,
+                               colorscale="RdBu_r", zmid=0, colorbar=dict(title="κ"),
+                               hovertemplate="%{y} vs %{x}: κ = %{z:.2f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", tickfont=dict(size=9))
+    fig.update_xaxes(tickfont=dict(size=9), tickangle=-60)
+    steps = [dict(label=f"{b:g}", method="restyle", args=[{"z": [np.round(k, 3).tolist()]}])
+             for b, k in zip(brightnesses, kappas)]
+    fig.update_layout(sliders=[dict(active=len(steps) - 1, steps=steps, pad=dict(t=60),
+                                    currentvalue=dict(prefix="brightness: "))])
+    _layout(fig, title, height=760)
+    fig.update_layout(margin=dict(l=110, r=20, t=60, b=110))
+    return fig
+
+
+def attractor_map(shares, groups, kinds, brightnesses, class_names) -> go.Figure:
+    """Share of each class in a model group's answers against brightness, one panel per group,
+    a menu for the noise kind. ``shares[kind][group]`` is a (n_brightness, k) array."""
+    cols = min(4, len(groups))
+    rows = (len(groups) + cols - 1) // cols
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(groups), shared_yaxes=True,
+                        horizontal_spacing=0.03, vertical_spacing=0.12)
+    for g, group in enumerate(groups):
+        z = np.asarray(shares[0][g]).T
+        fig.add_trace(go.Heatmap(z=z, x=[f"{b:g}" for b in brightnesses], y=list(class_names),
+                                 zmin=0, zmax=1, colorscale="Viridis", showscale=g == 0,
+                                 colorbar=dict(title="share"),
+                                 hovertemplate=group + ": class %{y} at brightness %{x}: %{z:.0%}<extra></extra>"),
+                      row=g // cols + 1, col=g % cols + 1)
+    buttons = [dict(label=kind, method="restyle",
+                    args=[{"z": [np.round(np.asarray(shares[k][g]).T, 3).tolist() for g in range(len(groups))]}])
+               for k, kind in enumerate(kinds)]
+    fig.update_layout(updatemenus=[dict(buttons=buttons, x=0, xanchor="left", y=1.12, yanchor="top")])
+    fig.update_yaxes(type="category")
+    _layout(fig, "Which class do the models call noise? (share of answers, by brightness)",
+            height=300 * rows + 120)
+    fig.update_layout(margin=dict(l=60, r=20, t=120, b=40))
+    return fig
+
+
+def kappa_curves(curves, kinds, brightnesses) -> go.Figure:
+    """Mean κ (with a 95% band over pairs) against brightness, one line per pair type, a menu
+    for the noise kind. ``curves[kind][pair_type] = (mean, lo, hi)`` arrays over brightness."""
+    fig = go.Figure()
+    types = list(curves[0])
+    x = list(brightnesses)
+    for t, name in enumerate(types):
+        mean, lo, hi = (np.asarray(v) for v in curves[0][name])
+        colour = PALETTE[t % len(PALETTE)]
+        fig.add_scatter(x=x + x[::-1], y=list(hi) + list(lo)[::-1], fill="toself", line=dict(width=0),
+                        fillcolor=colour, opacity=0.18, hoverinfo="skip", showlegend=False, legendgroup=name)
+        fig.add_scatter(x=x, y=mean, mode="lines+markers", name=name, legendgroup=name,
+                        line=dict(color=colour), hovertemplate=name + ": κ = %{y:.2f} at %{x}<extra></extra>")
+    buttons = []
+    for k, kind in enumerate(kinds):
+        ys = []
+        for name in types:
+            mean, lo, hi = (np.round(np.asarray(v), 4).tolist() for v in curves[k][name])
+            ys += [hi + lo[::-1], mean]
+        buttons.append(dict(label=kind, method="restyle", args=[{"y": ys}]))
+    fig.update_layout(updatemenus=[dict(buttons=buttons, x=0, xanchor="left", y=1.15, yanchor="top")])
+    fig.update_xaxes(title="brightness (noise image multiplied by)")
+    fig.update_yaxes(title="Cohen's κ (0 = chance, 1 = always agree)")
+    _layout(fig, "Agreement beyond chance as noise gets brighter", height=480)
+    fig.update_layout(margin=dict(l=70, r=20, t=110, b=60))
+    return fig
+
+
+__all__ = ["grid_figure", "answer_histogram", "kappa_matrix", "attractor_map", "kappa_curves",
+           "use_live_renderer", "use_book_renderer", "mosaic", "image_grid", "class_balance", "accuracy_by_arch",
            "training_curves", "make_subplots"]

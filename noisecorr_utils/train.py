@@ -44,8 +44,12 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int,
         lr: float, seed: int, x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
-        progress: bool = True, log_every: int = 20, desc: str = "train") -> History:
-    """Train with Adam and cross-entropy on ``x`` (uint8 or float in [0, 1]) and labels ``y``."""
+        progress: bool = True, log_every: int | None = None, desc: str = "train") -> History:
+    """Train with Adam and cross-entropy on ``x`` (uint8 or float in [0, 1]) and labels ``y``.
+
+    The training loss is recorded as the mean over every ``log_every`` minibatches (default:
+    about 100 points over the whole run).
+    """
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"epochs={epochs}, batch_size={batch_size}, lr={lr}: all must be positive")
     generator = torch.Generator().manual_seed(seed)
@@ -54,6 +58,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batc
     loss_fn = nn.CrossEntropyLoss()
     n = len(xf)
     steps_per_epoch = (n + batch_size - 1) // batch_size
+    log_every = log_every or max(1, epochs * steps_per_epoch // 100)
     hist = History()
     start = time.perf_counter()
     bar = tqdm(total=epochs * steps_per_epoch, desc=desc, disable=not progress, mininterval=1.0,

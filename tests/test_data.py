@@ -64,6 +64,7 @@ def test_missing_source_names_the_file(tmp_path, monkeypatch):
 def test_corrupt_cache_is_detected_and_prepared_again(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NOISECORR_DATA", str(tmp_path))
     first = data.load("mnist")  # prepared from the source into tmp_path
+    data.forget()
     target = tmp_path / "mnist" / "x_test.npy"
     raw = bytearray(target.read_bytes())
     raw[-100] ^= 0xFF

@@ -1,0 +1,113 @@
+"""The built CI book in a real headless Chromium (Debian's /usr/bin/chromium via Playwright):
+every page loads with no console error and no failed request, every plotly figure is drawn,
+and the noise chapter's slider and menus change the plotted data. Full-page screenshots of
+the last run are kept in ``screenshots/`` (git-ignored)."""
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+
+import pytest
+
+from noisecorr_utils import build
+from noisecorr_utils.paths import ROOT
+
+HTML = build.html_dir("ci")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "screenshots"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (HTML / "index.html").exists():
+        pytest.fail(f"no CI book in {HTML}; run `python -m noisecorr_utils.build --profile ci` first")
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+PAGES = ["index.html", "book/intro.html", "genindex.html", "search.html"] + [
+    f"book/{nb.stem}.html" for nb in build.notebooks()]
+
+FIGURE_STATE = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
+    traces: (gd._fullData || []).filter(t => t.visible === true && (
+        (t.x && t.x.length) || (t.y && t.y.length) || (t.z && t.z.length) || t.source)).length,
+    svg: gd.querySelectorAll('.main-svg').length,
+    drawn: gd.querySelectorAll('.heatmaplayer image, .imagelayer image, .barlayer .point, .scatterlayer .trace').length
+}))"""
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.goto(url, wait_until="networkidle")
+    return page, problems
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_offline_and_draws_every_figure(browser, server, path):
+    page, problems = open_page(browser, f"{server}/{path}")
+    figures = page.evaluate(FIGURE_STATE)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / (path.replace("/", "_").replace(".html", ".png"))), full_page=True)
+    page.close()
+    assert problems == [], "\n".join(problems)
+    for i, fig in enumerate(figures):
+        assert fig["traces"] > 0 and fig["svg"] > 0 and fig["drawn"] > 0, f"figure {i} on {path} is blank: {fig}"
+    if path.startswith("book/0"):
+        assert figures, f"{path} has no figure"
+
+
+GRID_Z = """() => { const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .find(g => g.layout.meta && g.layout.meta.grid);
+  return {z: JSON.stringify(gd.data[0].z), state: gd.layout.meta.grid.state.slice(), title: gd.layout.title.text}; }"""
+
+
+def test_noise_chapter_slider_and_menus_change_the_histogram(browser, server):
+    page, problems = open_page(browser, f"{server}/book/02_noise_mnist.html")
+    gd = page.locator(".js-plotly-plot", has=page.locator(".slider-container")).first
+    gd.scroll_into_view_if_needed()
+    before = page.evaluate(GRID_Z)
+    # the slider: click at its left end (lowest brightness)
+    rail = gd.locator(".slider-rail-rect").first.bounding_box()
+    page.mouse.click(rail["x"] + 3, rail["y"] + rail["height"] / 2)
+    after_slider = page.evaluate(GRID_Z)
+    assert after_slider["state"][2] == 0 and after_slider["z"] != before["z"]
+    # the noise-kind menu (first dropdown): open it, choose its second entry
+    gd.locator(".updatemenu-header-group").first.click()
+    gd.locator(".updatemenu-dropdown-button-group").first.locator(".updatemenu-dropdown-button").nth(1).click()
+    after_kind = page.evaluate(GRID_Z)
+    assert after_kind["state"][0] == 1 and after_kind["z"] != after_slider["z"]
+    assert after_kind["title"] != after_slider["title"]
+    # the model-pair menu (second dropdown)
+    gd.locator(".updatemenu-header-group").nth(1).click()
+    gd.locator(".updatemenu-dropdown-button-group").first.locator(".updatemenu-dropdown-button").nth(1).click()
+    after_pair = page.evaluate(GRID_Z)
+    assert after_pair["state"][1] == 1 and after_pair["z"] != after_kind["z"]
+    page.close()
+    assert problems == []
