@@ -11,9 +11,10 @@ PORT ?= 8000
 book: venv system data
 	$(PY) -m noisecorr_utils.build --profile $(PROFILE)
 
+# Build and tests run with networking disabled (scripts/offline.sh): the book must need no internet.
 test: venv system data
-	$(PY) -m noisecorr_utils.build --profile ci
-	$(PY) -m pytest tests _build/stage-ci/book --nbval-lax -p no:cacheprovider
+	NOISECORR_OFFLINE=1 scripts/offline.sh $(PY) -m noisecorr_utils.build --profile ci
+	NOISECORR_OFFLINE=1 scripts/offline.sh $(PY) -m pytest tests _build/stage-ci/book --nbval-lax -p no:cacheprovider
 
 serve:
 	@test -f _build/html/index.html || { echo "error: no book in _build/html; run make book first"; exit 1; }

@@ -1,9 +1,19 @@
 """noisecorr: how small neural networks answer random inputs.
 
 Data flows one way: ``data`` -> ``zoo`` (train or load a cached model) -> ``noise`` ->
-answers -> ``stats`` -> ``figures`` -> notebook -> book.
+answers -> ``stats`` -> ``figures`` -> notebook -> book. Submodules load on first use
+(``noisecorr_utils.zoo``...), so ``python -m noisecorr_utils.data`` runs cleanly.
 """
-from . import data, figures, provenance, zoo  # noqa: F401
-from .zoo import ModelSpec, get_model  # noqa: F401
+import importlib
 
 __version__ = "0.1.0"
+_SUBMODULES = {"architectures", "build", "data", "explorer", "figures", "noise", "noise_study",
+               "paths", "provenance", "results", "similarity", "stats", "train", "zoo"}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in ("ModelSpec", "get_model"):
+        return getattr(importlib.import_module(f"{__name__}.zoo"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

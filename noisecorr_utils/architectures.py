@@ -74,14 +74,16 @@ def vgg(shape, n_classes, width=1.0):
 
 
 def allcnn(shape, n_classes, width=1.0):
-    """All-convolutional net (Springenberg et al., 2015): strided 3×3 convs, global average pooling,
-    no fully connected layer."""
+    """All-convolutional net (Springenberg et al., 2015): 3×3 convs, downsampling by stride instead
+    of pooling, a 1×1 conv to the classes and global average pooling, no fully connected layer.
+    Batch normalisation after each conv (version 2: without it, 2 epochs reached only 84%)."""
     c1, c2, c3 = _ch(12, width), _ch(24, width), _ch(48, width)
-    return nn.Sequential(
-        nn.Conv2d(shape[0], c1, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(c2, c3, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(c3, n_classes, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+    def block(cin, cout, stride):
+        return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+
+    return nn.Sequential(*block(shape[0], c1, 1), *block(c1, c2, 2), *block(c2, c3, 2), *block(c3, c3, 1),
+                         nn.Conv2d(c3, n_classes, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
 
 
 class BasicBlock(nn.Module):
@@ -109,6 +111,8 @@ def resnet(shape, n_classes, width=1.0):
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "mlp": mlp, "lenet": lenet, "vgg": vgg, "allcnn": allcnn, "resnet": resnet}
 CNNS = ("lenet", "vgg", "allcnn", "resnet")
+# Bumped when an architecture changes; part of the cache key of its models (1 is left out of it).
+VERSIONS = {"allcnn": 2}
 
 
 def build(arch: str, shape, n_classes: int, mean, std, width: float = 1.0,

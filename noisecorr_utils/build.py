@@ -23,7 +23,7 @@ import yaml
 from .paths import ROOT, atomic_path
 
 NOTEBOOKS = ROOT / "notebooks"
-PARAMS = ROOT / "params"
+PARAMS = Path(os.environ.get("NOISECORR_PARAMS_DIR", ROOT / "params"))
 BOOK_FILES = ("_config.yml", "_toc.yml")
 
 
@@ -49,8 +49,9 @@ def declared_parameters(notebook: Path) -> dict:
 def resolve(profile: str) -> dict[str, dict]:
     """Parameters for each notebook under ``profile``; raises BuildError on any bad key."""
     if profile not in profiles():
+        where = PARAMS.relative_to(ROOT) if PARAMS.is_relative_to(ROOT) else PARAMS
         raise BuildError(f"unknown profile {profile!r}; allowed: {', '.join(profiles())} "
-                         f"(files in {PARAMS.relative_to(ROOT)}/)")
+                         f"(files in {where}/)")
     path = PARAMS / f"{profile}.yaml"
     spec = yaml.safe_load(path.read_text()) or {}
     unknown_top = set(spec) - {"defaults", "notebooks"}

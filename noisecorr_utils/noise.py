@@ -106,6 +106,18 @@ def check(kind: str, brightness: float = 1.0, n: int = 1) -> None:
         raise ValueError(f"n={n!r} must be a positive integer")
 
 
+def check_grid(kinds, brightnesses) -> None:
+    """Validate a notebook's lists of noise kinds and brightness levels (one line each)."""
+    for name, value in (("kinds", kinds), ("brightnesses", brightnesses)):
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError(f"{name}={value!r} must be a non-empty list (with papermill: "
+                             f"-y '{name}: [...]', not -p)")
+    for kind in kinds:
+        check(kind)
+    for b in brightnesses:
+        check("uniform", b)
+
+
 def generate(kind: str, n: int, dataset: str | data.Dataset = "mnist", brightness: float = 1.0,
              seed: int = 0) -> torch.Tensor:
     """``n`` noise images of ``kind`` for ``dataset``, scaled by ``brightness``, float32 in [0, 1]."""

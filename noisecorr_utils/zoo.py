@@ -41,6 +41,7 @@ class ModelSpec:
     permutation_seed: int | None = None  # train (and answer) on pixels shuffled by this fixed seed
     width: float = 1.0                   # multiplies every layer's channels / units
     n_train: int | None = None           # use the first n training images (None: all)
+    label_noise: float = 0.0             # share of training labels replaced by random classes
 
     def __post_init__(self):
         if self.arch not in architectures.ARCHITECTURES:
@@ -59,10 +60,18 @@ class ModelSpec:
             raise ValueError(f"width={self.width!r} must be positive")
         if self.n_train is not None and (not isinstance(self.n_train, int) or self.n_train < 1):
             raise ValueError(f"n_train={self.n_train!r} must be a positive integer or None")
+        if not 0 <= self.label_noise < 1:
+            raise ValueError(f"label_noise={self.label_noise!r} must be in [0, 1)")
 
     @property
     def key(self) -> str:
-        blob = json.dumps({**dataclasses.asdict(self), "code": CODE_VERSION}, sort_keys=True)
+        fields = dataclasses.asdict(self)
+        if fields["label_noise"] == 0.0:
+            del fields["label_noise"]  # keeps the keys of models cached before this field existed
+        version = architectures.VERSIONS.get(self.arch, 1)
+        if version != 1:
+            fields["arch_version"] = version
+        blob = json.dumps({**fields, "code": CODE_VERSION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @property
@@ -73,11 +82,25 @@ class ModelSpec:
             parts.append(f"w{self.width:g}")
         if self.permutation_seed is not None:
             parts.append("perm")
+        if self.label_noise:
+            parts.append(f"noise{self.label_noise:g}")
         parts.append(f"s{self.seed}")
         return "·".join(parts)
 
     def replace(self, **changes) -> "ModelSpec":
         return dataclasses.replace(self, **changes)
+
+
+def training_labels(spec: ModelSpec, ds: data.Dataset | None = None) -> torch.Tensor:
+    """The labels a spec trains on: the first n_train true labels, a share ``label_noise`` of
+    them replaced by classes drawn uniformly at random (seeded by the spec's seed)."""
+    ds = ds or data.load(spec.dataset)
+    y = ds.y_train[:spec.n_train or len(ds.y_train)].clone()
+    if spec.label_noise:
+        g = torch.Generator().manual_seed(10_000 + spec.seed)
+        hit = torch.rand(len(y), generator=g) < spec.label_noise
+        y[hit] = torch.randint(0, ds.n_classes, (int(hit.sum()),), generator=g)
+    return y
 
 
 def _paths(spec: ModelSpec):
@@ -142,7 +165,7 @@ def get_model(spec: ModelSpec, progress: bool | None = None) -> nn.Module:
         return model
     n = spec.n_train or len(ds.x_train)
     model = build(spec, ds)
-    hist = train.fit(model, ds.x_train[:n], ds.y_train[:n], epochs=spec.epochs,
+    hist = train.fit(model, ds.x_train[:n], training_labels(spec, ds), epochs=spec.epochs,
                      batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed,
                      x_test=ds.x_test, y_test=ds.y_test, progress=progress, desc=spec.label)
     weights, meta = _paths(spec)

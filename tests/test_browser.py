@@ -66,6 +66,9 @@ def open_page(browser, url):
     page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
     page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     page.goto(url, wait_until="networkidle")
+    # plotly draws after load; on a busy machine that can take a moment
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.plotly-graph-div'))
+        .every(g => g._fullData && g.querySelector('.main-svg'))""", timeout=30000)
     return page, problems
 
 

@@ -73,7 +73,8 @@ def test_spec_key_changes_with_every_field():
     base = ModelSpec("mlp")
     variants = [base.replace(seed=1), base.replace(epochs=3), base.replace(width=2.0),
                 base.replace(permutation_seed=0), base.replace(n_train=100), base.replace(lr=0.01),
-                base.replace(dataset="fashion_mnist"), base.replace(arch="lenet")]
+                base.replace(dataset="fashion_mnist"), base.replace(arch="lenet"),
+                base.replace(label_noise=0.2)]
     assert len({base.key, *(v.key for v in variants)}) == len(variants) + 1
 
 
@@ -93,3 +94,16 @@ def test_bad_specs_fail_before_any_training(fields, message, model_cache):
 def test_seeds_of_rejects_non_positive_counts():
     with pytest.raises(ValueError, match="n_seeds=0 must be a positive integer"):
         zoo.seeds_of("mlp", 0)
+
+
+def test_label_noise_replaces_the_stated_share_deterministically():
+    spec = ModelSpec("mlp", label_noise=0.4, seed=3)
+    y = zoo.training_labels(spec)
+    true = zoo.training_labels(spec.replace(label_noise=0.0))
+    changed = (y != true).float().mean().item()
+    assert abs(changed - 0.4 * 0.9) < 0.01  # a random class is the true one a tenth of the time
+    assert torch.equal(y, zoo.training_labels(spec))
+
+
+def test_old_cache_keys_are_kept_without_label_noise():
+    assert ModelSpec("mlp").key == ModelSpec("mlp", label_noise=0.0).key

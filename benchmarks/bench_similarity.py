@@ -1,0 +1,70 @@
+"""Similarity benchmark (Charpiat et al., 2019), on an untrained LeNet with 10 outputs:
+
+1. K(x, x) for N samples three ways, side by side in this run: the per-sample backward loop of
+   the official code (one backward per sample and per output), torch.func's vmap∘jacrev,
+   and the project's layer-wise ``per_sample_gram``.
+2. N_S over |S| = 60,000 training images for 10,000 test + 10,000 noise queries (the chapter's
+   workload), and the same with 10x fewer inputs, to check linear scaling.
+
+    .venv/bin/python benchmarks/bench_similarity.py [--n 256] [--quick]
+
+Targets (issue 4): layer-wise >= 10x the loop; N_S over 60k + 10k + 10k <= 2 min;
+10x more inputs cost <= 11x the time.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from noisecorr_utils import architectures, data, noise, similarity
+
+
+def loop_gram(model, x):
+    params = [p for p in model.parameters() if p.requires_grad]
+    out = []
+    for xi in x:
+        f = model(xi.unsqueeze(0))[0]
+        rows = []
+        for k in range(len(f)):
+            g = torch.autograd.grad(f[k], params, retain_graph=k < len(f) - 1)
+            rows.append(torch.cat([t.flatten() for t in g]))
+        G = torch.stack(rows)
+        out.append(G @ G.T)
+    return torch.stack(out)
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=256, help="samples for the per-sample comparison")
+    parser.add_argument("--quick", action="store_true", help="skip the 80,000-input run")
+    args = parser.parse_args()
+    ds = data.load("mnist")
+    torch.manual_seed(0)
+    model = architectures.build("lenet", ds.shape, ds.n_classes, ds.mean, ds.std).eval()
+    x = ds.x_test[:args.n].float() / 255
+    t_loop, K_loop = timed(lambda: loop_gram(model, x))
+    t_jac, G = timed(lambda: similarity.per_sample_jacobians(model, x))
+    t_ours, (K_ours, _) = timed(lambda: similarity.per_sample_gram(model, x))
+    assert torch.allclose(K_ours, K_loop, rtol=1e-3, atol=1e-5)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; lenet, d = 10, {args.n} samples")
+    for name, t in (("backward loop (official code)", t_loop), ("vmap∘jacrev", t_jac), ("layer-wise (ours)", t_ours)):
+        print(f"  {name:30} {args.n / t:9.0f} samples/s   {t_loop / t:6.1f}x the loop")
+    if args.quick:
+        return
+    queries = torch.cat([ds.x_test.float() / 255, noise.generate("uniform", 10000, ds, seed=0)])
+    t_small, _ = timed(lambda: similarity.density(model, queries[::10], S=ds.x_train[:6000]))
+    t_full, ns = timed(lambda: similarity.density(model, queries, S=ds.x_train))
+    print(f"N_S, |S| = 60,000, 20,000 queries: {t_full:.1f} s ({80000 / t_full:.0f} inputs/s); "
+          f"10x fewer inputs: {t_small:.1f} s; ratio {t_full / t_small:.1f}x for 10x the inputs")
+
+
+if __name__ == "__main__":
+    main()

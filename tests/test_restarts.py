@@ -1,0 +1,52 @@
+"""Restarts and corrupt state: a killed training never leaves a model that is loaded, damaged
+files are detected and rebuilt, and the build runs with no network."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from noisecorr_utils import zoo
+from noisecorr_utils.paths import ROOT
+
+SLOW_SPEC = "zoo.ModelSpec('lenet', n_train=20000, epochs=3, seed=7)"
+
+
+def test_sigkill_during_training_leaves_nothing_that_is_loaded(model_cache):
+    env = {**os.environ, "NOISECORR_MODELS": str(model_cache)}
+    code = f"from noisecorr_utils import zoo; print('start', flush=True); zoo.get_model({SLOW_SPEC}, progress=False)"
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "start"
+    time.sleep(3)  # data loaded, training under way
+    assert proc.poll() is None, "training finished before it could be killed; make SLOW_SPEC slower"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    spec = eval(SLOW_SPEC)
+    leftovers = sorted(p.name for p in model_cache.glob("*")) if model_cache.exists() else []
+    assert not [n for n in leftovers if not n.startswith(".")], leftovers
+    assert zoo.record(spec) is None
+    # a half-written file from a kill during the save is never read either
+    model_cache.mkdir(exist_ok=True)
+    (model_cache / f".lenet-mnist-{spec.key}.abc.tmp.pt").write_bytes(b"half a model")
+    quick = spec.replace(n_train=512, epochs=1)
+    model = zoo.get_model(quick, progress=False)
+    assert zoo.get_model(quick, progress=False).record["created"] == model.record["created"]
+
+
+def test_stale_tmp_file_does_not_shadow_the_model(model_cache):
+    spec = zoo.ModelSpec("mlp", n_train=256, epochs=1, width=0.2)
+    model_cache.mkdir(parents=True)
+    (model_cache / f"mlp-mnist-{spec.key}.pt").write_bytes(b"not a model")  # no record beside it
+    model = zoo.get_model(spec, progress=False)
+    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+@pytest.mark.skipif(os.environ.get("NOISECORR_NETWORK_DISABLED") != "1",
+                    reason="run through `make test`, which disables networking with scripts/offline.sh")
+def test_the_test_run_really_has_no_network():
+    with pytest.raises(OSError):
+        socket.create_connection(("pypi.org", 443), timeout=3)

@@ -1,0 +1,79 @@
+import pytest
+import torch
+from torch import nn
+
+from noisecorr_utils import architectures, similarity
+
+
+def small_model(kind: str, d: int):
+    torch.manual_seed(0)
+    if kind == "mlp":
+        body = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, d))
+    else:
+        body = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(4, 6, 3, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(6, d))
+    return nn.Sequential(architectures.Normalize([0.2], [0.3]), body).eval()
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    torch.manual_seed(1)
+    return torch.rand(200, 1, 8, 8)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+@pytest.mark.parametrize("d", [1, 10])
+def test_fast_density_equals_brute_force(kind, d, inputs):
+    model = small_model(kind, d)
+    fast = similarity.density(model, inputs, S=inputs, batch_size=64)
+    brute = similarity.kernel_matrix(model, inputs).sum(1)
+    assert torch.allclose(fast, brute, rtol=1e-4, atol=1e-4 * brute.abs().max().item())
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_gram_matches_explicit_jacobians(kind, inputs):
+    model = small_model(kind, 10)
+    K, _ = similarity.per_sample_gram(model, inputs[:16])
+    G = similarity.per_sample_jacobians(model, inputs[:16])
+    assert torch.allclose(K, G @ G.transpose(1, 2), rtol=1e-4, atol=1e-6)
+
+
+def test_kernel_is_symmetric_bounded_and_one_on_the_diagonal(inputs):
+    k = similarity.kernel_matrix(small_model("cnn", 10), inputs[:40], eps=1e-8)
+    assert torch.allclose(k, k.T, atol=1e-5)
+    assert torch.allclose(k.diagonal(), torch.ones(40), atol=1e-4)
+    assert (k.abs() <= 1 + 1e-4).all()
+
+
+def test_regularisation_shrinks_self_similarity_as_documented(inputs):
+    model = small_model("mlp", 10)
+    for eps, tol in ((1e-6, 1e-5), (1e-2, 0.2)):
+        diag = similarity.kernel_matrix(model, inputs[:10], eps=eps).diagonal()
+        assert (diag <= 1 + 1e-5).all() and (diag >= 1 - tol).all()
+    assert (similarity.kernel_matrix(model, inputs[:10], eps=1e-1).diagonal() < 0.99).all()
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: similarity.density(nn.Sequential(nn.Flatten()), torch.rand(4, 1, 8, 8), S=torch.rand(4, 1, 8, 8)),
+     "no trainable parameters"),
+    (lambda: similarity.density(small_model("mlp", 3), torch.rand(4, 1, 8, 8), S=torch.rand(0, 1, 8, 8)),
+     "reference set S is empty"),
+    (lambda: similarity.per_sample_gram(small_model("mlp", 3), torch.rand(4, 64)),
+     r"shape \(N, C, H, W\), got \(4, 64\)"),
+    (lambda: similarity.per_sample_gram(
+        nn.Sequential(nn.Flatten(), nn.Linear(64, 100)), torch.rand(4, 1, 8, 8)),
+     "100 outputs: this method supports 1 to 64"),
+    (lambda: similarity.per_sample_gram(nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)), torch.rand(4, 1, 8, 8)),
+     "layers BatchNorm2d have parameters; supported: Linear, Conv2d"),
+])
+def test_bad_input(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_cross_kernel_equals_brute_force(kind, inputs):
+    model = small_model(kind, 10)
+    full = similarity.kernel_matrix(model, inputs[:30])
+    cross = similarity.cross_kernel(model, inputs[:3], inputs[:30], batch_size=16)
+    assert torch.allclose(cross, full[:3], rtol=1e-4, atol=1e-5)
