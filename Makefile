@@ -23,6 +23,7 @@ serve:
 bench: venv data
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_noise.py
+	$(PY) benchmarks/bench_similarity.py
 
 data: venv system
 	$(PY) -m noisecorr_utils.data prepare mnist fashion_mnist cifar10

@@ -107,6 +107,18 @@ def inverse_sqrt(K: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     return ((V * w.clamp_min(1e-300).rsqrt().unsqueeze(-2)) @ V.transpose(-1, -2)).float()
 
 
+def _forward_of(model: nn.Module, xb: torch.Tensor):
+    """The model's outputs on ``xb`` as a function of its trainable parameters (for jvp), and
+    those parameters."""
+    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+    buffers = dict(model.named_buffers())
+
+    def f(p):
+        return functional_call(model, ({**p, **buffers}), (xb,))
+
+    return f, params
+
+
 def _batches(x, batch_size):
     for i in range(0, len(x), batch_size):
         xb = x[i:i + batch_size]
@@ -144,17 +156,12 @@ def density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor | None = No
         A = reference_sum(model, S, eps, batch_size)
     if len(queries) == 0:
         raise ValueError("no query inputs")
-    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
-    buffers = dict(model.named_buffers())
     d = next(iter(A.values())).shape[-1]
     out = []
     for xb in _batches(queries, batch_size):
         K, _ = per_sample_gram(model, xb)
         M = inverse_sqrt(K, eps)
-
-        def f(p):
-            return functional_call(model, ({**p, **buffers}), (xb,))
-
+        f, params = _forward_of(model, xb)
         T = torch.stack([jvp(f, (params,), ({n: A[n][..., j] for n in params},))[1] for j in range(d)], -1)
         out.append(torch.einsum("bjk,bkj->b", M, T) / d)  # Tr(M(x) G(x)ᵀ A) / d
     return torch.cat(out)
@@ -199,9 +206,7 @@ def cross_kernel(model: nn.Module, queries: torch.Tensor, pool: torch.Tensor, ep
     G = per_sample_jacobians(model, q)                      # (Q, d, P)
     Kq, _ = per_sample_gram(model, q)
     aq = torch.einsum("qkp,qkj->qjp", G, inverse_sqrt(Kq, eps))  # a(q) columns: (Q, d, P)
-    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
-    buffers = dict(model.named_buffers())
-    shapes = [(n, p.shape, p.numel()) for n, p in params.items()]
+    shapes = [(n, p.shape, p.numel()) for n, p in model.named_parameters() if p.requires_grad]
 
     def as_params(vec):
         out, i = {}, 0
@@ -215,10 +220,7 @@ def cross_kernel(model: nn.Module, queries: torch.Tensor, pool: torch.Tensor, ep
     for xb in _batches(pool, batch_size):
         Kx, _ = per_sample_gram(model, xb)
         Mx = inverse_sqrt(Kx, eps)
-
-        def f(p):
-            return functional_call(model, ({**p, **buffers}), (xb,))
-
+        f, params = _forward_of(model, xb)
         cols = []
         for qi in range(len(q)):
             T = torch.stack([jvp(f, (params,), (as_params(aq[qi, j]),))[1] for j in range(d)], -1)
