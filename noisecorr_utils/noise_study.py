@@ -105,8 +105,12 @@ def pair_summary(answers: np.ndarray, pairs, n_classes: int) -> dict:
     bounds = {"p_o": (0, 1), "p_e": (0, 1), "kappa": (-1, 1), "mi_bits": (0, np.inf)}
     out = {"pairs": len(pairs)}
     for key in rows[0]:
-        values = [r[key] for r in rows]
-        if len(values) >= 2:
+        values = [r[key] for r in rows if r[key] == r[key]]  # κ is NaN (undefined) for a pair
+        if key == "kappa":                                  # that always answers one class
+            out["kappa_undefined"] = len(rows) - len(values)
+        if not values:
+            out[key] = out[key + "_lo"] = out[key + "_hi"] = np.nan
+        elif len(values) >= 2:
             out[key], out[key + "_lo"], out[key + "_hi"] = stats.mean_ci(values, bounds=bounds[key])
         else:
             out[key], out[key + "_lo"], out[key + "_hi"] = values[0], np.nan, np.nan

@@ -44,7 +44,9 @@ def from_table(table: np.ndarray) -> Agreement:
     pa, pb = p.sum(1), p.sum(0)
     p_o = float(np.trace(p))
     p_e = float(pa @ pb)
-    kappa = (p_o - p_e) / (1 - p_e) if p_e < 1 else (1.0 if p_o == 1 else 0.0)
+    # κ is 0/0 when both models give one and the same class to every image: undefined (NaN),
+    # as in scikit-learn's cohen_kappa_score
+    kappa = (p_o - p_e) / (1 - p_e) if p_e < 1 - 1e-12 else float("nan")
     nz = p > 0
     mi = float((p[nz] * np.log2(p[nz] / np.outer(pa, pb)[nz])).sum())
     return Agreement(p_o, p_e, float(kappa), mi)
@@ -62,7 +64,7 @@ def kappa_many(a: np.ndarray, b: np.ndarray, n_classes: int) -> np.ndarray:
     p_o = np.trace(tables, axis1=1, axis2=2)
     p_e = np.einsum("ri,ri->r", tables.sum(2), tables.sum(1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(p_e < 1, (p_o - p_e) / (1 - p_e), 0.0)
+        return np.where(p_e < 1 - 1e-12, (p_o - p_e) / (1 - p_e), np.nan)
 
 
 def bootstrap_ci(a, b, n_classes: int, n_boot: int = 1000, level: float = 0.95, seed: int = 0):
@@ -86,6 +88,8 @@ def permutation_null(a, b, n_classes: int, n_perm: int = 500, seed: int = 0):
     shuffled = np.stack([rng.permutation(b) for _ in range(n_perm)])
     null = kappa_many(np.broadcast_to(a, shuffled.shape).copy(), shuffled, n_classes)
     observed = agreement(a, b, n_classes).kappa
+    if np.isnan(observed):
+        return null, float("nan")  # κ undefined: nothing to test
     return null, float((1 + (null >= observed).sum()) / (1 + n_perm))
 
 

@@ -88,3 +88,15 @@ def test_verdict_drop():
     assert stats.verdict_drop((0.9, 0.85, 0.95), (0.02, 0.0, 0.05)) == "reproduced"
     assert stats.verdict_drop((0.4, 0.3, 0.5), (0.1, 0.05, 0.2)) == "partly"
     assert stats.verdict_drop((0.0, 0.0, 0.0), (0.0, 0.0, 0.0)) == "not reproduced"
+
+
+def test_kappa_is_undefined_when_both_models_always_give_one_class():
+    import math
+    import warnings
+
+    r = stats.agreement([3] * 50, [3] * 50, 10)
+    assert r.observed == 1 and r.chance == 1 and math.isnan(r.kappa)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert math.isnan(cohen_kappa_score([3] * 50, [3] * 50))
+    assert np.isnan(stats.kappa_many(np.full((2, 20), 3), np.full((2, 20), 3), 10)).all()
