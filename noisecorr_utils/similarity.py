@@ -235,15 +235,24 @@ def class_density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor, labe
 
     A vote argmax_c over these columns is what the network's averaging argument predicts
     (Charpiat et al., 2019, §4: a network trained with noisy labels answers like a kernel
-    average of the labels of the inputs it finds similar)."""
+    average of the labels of the inputs it finds similar). One pass over the queries: K(x, x)
+    once per batch, then d·C forward-mode products."""
     if len(S) != len(labels):
         raise ValueError(f"S has {len(S)} inputs but {len(labels)} labels")
-    cols = []
-    for c in range(n_classes):
-        members = S[labels == c]
-        if len(members) == 0:
-            cols.append(torch.zeros(len(queries)))
-            continue
-        A = reference_sum(model, members, eps, batch_size)
-        cols.append(density(model, queries, A=A, eps=eps, batch_size=batch_size))
-    return torch.stack(cols, 1)
+    sums = [reference_sum(model, S[labels == c], eps, batch_size) if (labels == c).any() else None
+            for c in range(n_classes)]
+    out = []
+    for xb in _batches(queries, batch_size):
+        K, _ = per_sample_gram(model, xb)
+        M = inverse_sqrt(K, eps)
+        f, params = _forward_of(model, xb)
+        cols = []
+        for A in sums:
+            if A is None:
+                cols.append(torch.zeros(len(xb)))
+                continue
+            d = next(iter(A.values())).shape[-1]
+            T = torch.stack([jvp(f, (params,), ({n: A[n][..., j] for n in params},))[1] for j in range(d)], -1)
+            cols.append(torch.einsum("bjk,bkj->b", M, T) / d)
+        out.append(torch.stack(cols, 1))
+    return torch.cat(out)

@@ -77,3 +77,16 @@ def test_cross_kernel_equals_brute_force(kind, inputs):
     full = similarity.kernel_matrix(model, inputs[:30])
     cross = similarity.cross_kernel(model, inputs[:3], inputs[:30], batch_size=16)
     assert torch.allclose(cross, full[:3], rtol=1e-4, atol=1e-5)
+
+
+def test_class_density_sums_to_density_and_matches_brute_force(inputs):
+    model = small_model("cnn", 10)
+    labels = torch.arange(60) % 3
+    S, q = inputs[:60], inputs[60:70]
+    per_class = similarity.class_density(model, q, S, labels, 4, batch_size=32)
+    assert per_class.shape == (10, 4) and torch.all(per_class[:, 3] == 0)
+    k = similarity.kernel_matrix(model, torch.cat([q, S]))[:10, 10:]
+    for c in range(3):
+        assert torch.allclose(per_class[:, c], k[:, labels == c].sum(1), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="S has 60 inputs but 5 labels"):
+        similarity.class_density(model, q, S, labels[:5], 4)
