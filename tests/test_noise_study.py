@@ -78,3 +78,19 @@ def test_cached_sweep_is_stored_once_and_reread(tmp_path, monkeypatch, model_cac
     mtime = files[0].stat().st_mtime_ns
     assert np.array_equal(ns.cached_sweep([model], ["uniform"], [0.5, 1.0], 40, "mnist", seed=3), first)
     assert files[0].stat().st_mtime_ns == mtime
+
+
+def test_cached_array_computes_once(tmp_path, monkeypatch):
+    from noisecorr_utils import results
+
+    monkeypatch.setenv("NOISECORR_RESULTS", str(tmp_path))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return np.arange(5.0)
+
+    a = results.cached_array({"what": "test", "n": 5}, compute)
+    b = results.cached_array({"what": "test", "n": 5}, compute)
+    c = results.cached_array({"what": "test", "n": 6}, compute)
+    assert np.array_equal(a, b) and np.array_equal(a, c) and len(calls) == 2
