@@ -7,15 +7,13 @@ confidence interval over pairs.
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 
 import numpy as np
 import torch
 
 from . import noise, stats
-from .paths import atomic_path, results_dir
+from .results import cached_array
 from .zoo import CODE_VERSION, ModelSpec
 
 PERMUTATION_SEED = 0  # one fixed pixel permutation, the same for every permuted model
@@ -69,22 +67,12 @@ def sweep(models, kinds, brightnesses, n: int, dataset, seed: int = 0) -> np.nda
 
 
 def cached_sweep(models, kinds, brightnesses, n: int, dataset: str = "mnist", seed: int = 0) -> np.ndarray:
-    """``sweep``, stored under ``results/sweeps/`` by a hash of everything that decides it
+    """``sweep``, stored by ``results.cached_array`` under a hash of everything that decides it
     (the models' spec keys, kinds, levels, n, data set, seed), so a rebuild recomputes nothing."""
-    blob = json.dumps({"models": [m.spec.key for m in models], "kinds": list(kinds),
-                       "brightnesses": [float(b) for b in brightnesses], "n": n, "dataset": dataset,
-                       "seed": seed, "code": CODE_VERSION}, sort_keys=True)
-    path = results_dir() / "sweeps" / f"{hashlib.sha256(blob.encode()).hexdigest()[:16]}.npy"
-    if path.exists():
-        try:
-            return np.load(path, allow_pickle=False)
-        except ValueError:
-            pass  # damaged: recompute
-    out = sweep(models, kinds, brightnesses, n, dataset, seed)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, out)
-    return out
+    key = {"what": "sweep", "models": [m.spec.key for m in models], "kinds": list(kinds),
+           "brightnesses": [float(b) for b in brightnesses], "n": n, "dataset": dataset,
+           "seed": seed, "code": CODE_VERSION}
+    return cached_array(key, lambda: sweep(models, kinds, brightnesses, n, dataset, seed))
 
 
 def pairs_within(indices) -> list[tuple[int, int]]:

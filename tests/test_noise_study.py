@@ -72,7 +72,7 @@ def test_cached_sweep_is_stored_once_and_reread(tmp_path, monkeypatch, model_cac
     monkeypatch.setenv("NOISECORR_RESULTS", str(tmp_path / "results"))
     model = zoo.get_model(zoo.ModelSpec("mlp", n_train=128, epochs=1, width=0.1), progress=False)
     first = ns.cached_sweep([model], ["uniform"], [0.5, 1.0], 40, "mnist", seed=3)
-    files = list((tmp_path / "results" / "sweeps").glob("*.npy"))
+    files = list((tmp_path / "results" / "cache").glob("*.npy"))
     assert len(files) == 1
     assert np.array_equal(first, ns.sweep([model], ["uniform"], [0.5, 1.0], 40, "mnist", seed=3))
     mtime = files[0].stat().st_mtime_ns
