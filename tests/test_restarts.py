@@ -13,7 +13,7 @@ import torch
 from noisecorr_utils import zoo
 from noisecorr_utils.paths import ROOT
 
-SLOW_SPEC = "zoo.ModelSpec('lenet', n_train=20000, epochs=3, seed=7)"
+SLOW_SPEC = "zoo.ModelSpec('lenet', n_train=20000, epochs=10, seed=7)"  # ~25 s: killed long before the end
 
 
 def test_sigkill_during_training_leaves_nothing_that_is_loaded(model_cache):
