@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import torch
 
 from . import noise, stats
 from .results import cached_array
@@ -111,6 +110,5 @@ def share_summary(answers: np.ndarray, rows, cls: int) -> tuple[float, float, fl
     return stats.mean_ci(shares, bounds=(0, 1))
 
 
-@torch.inference_mode()
 def accuracy_summary(models) -> tuple[float, float, float]:
     return stats.mean_ci([m.record["test_accuracy"] for m in models], bounds=(0, 1))

@@ -147,6 +147,27 @@ def reference_sum(model: nn.Module, S: torch.Tensor, eps: float = 1e-4, batch_si
     return A
 
 
+def _traces(model: nn.Module, inputs: torch.Tensor, sums, eps: float, batch_size: int) -> torch.Tensor:
+    """Tr(M(x) G(x)ᵀ A) / d for every input x and every A in ``sums`` (parameter-shaped dicts
+    with a trailing axis of size d, or None for an empty sum): (len(inputs), len(sums)).
+    K(x, x) once per batch, then d forward-mode products per sum."""
+    out = []
+    for xb in _batches(inputs, batch_size):
+        K, _ = per_sample_gram(model, xb)
+        M = inverse_sqrt(K, eps)
+        f, params = _forward_of(model, xb)
+        cols = []
+        for A in sums:
+            if A is None:
+                cols.append(torch.zeros(len(xb)))
+                continue
+            d = next(iter(A.values())).shape[-1]
+            T = torch.stack([jvp(f, (params,), ({n: A[n][..., j] for n in params},))[1] for j in range(d)], -1)
+            cols.append(torch.einsum("bjk,bkj->b", M, T) / d)
+        out.append(torch.stack(cols, 1))
+    return torch.cat(out)
+
+
 def density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor | None = None, A=None,
             eps: float = 1e-4, batch_size: int = 256) -> torch.Tensor:
     """N_S(x) for every query x, in time linear in |S| + |queries| (Charpiat et al., 2019, §3)."""
@@ -156,15 +177,7 @@ def density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor | None = No
         A = reference_sum(model, S, eps, batch_size)
     if len(queries) == 0:
         raise ValueError("no query inputs")
-    d = next(iter(A.values())).shape[-1]
-    out = []
-    for xb in _batches(queries, batch_size):
-        K, _ = per_sample_gram(model, xb)
-        M = inverse_sqrt(K, eps)
-        f, params = _forward_of(model, xb)
-        T = torch.stack([jvp(f, (params,), ({n: A[n][..., j] for n in params},))[1] for j in range(d)], -1)
-        out.append(torch.einsum("bjk,bkj->b", M, T) / d)  # Tr(M(x) G(x)ᵀ A) / d
-    return torch.cat(out)
+    return _traces(model, queries, [A], eps, batch_size)[:, 0]  # Tr(M(x) G(x)ᵀ A) / d
 
 
 def per_sample_jacobians(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -207,26 +220,14 @@ def cross_kernel(model: nn.Module, queries: torch.Tensor, pool: torch.Tensor, ep
     Kq, _ = per_sample_gram(model, q)
     aq = torch.einsum("qkp,qkj->qjp", G, inverse_sqrt(Kq, eps))  # a(q) columns: (Q, d, P)
     shapes = [(n, p.shape, p.numel()) for n, p in model.named_parameters() if p.requires_grad]
-
-    def as_params(vec):
-        out, i = {}, 0
+    per_query = []
+    for a in aq:                                            # a(q) as parameter-shaped tensors (…, d)
+        A, i = {}, 0
         for n, shape, size in shapes:
-            out[n] = vec[i:i + size].view(shape)
+            A[n] = a[:, i:i + size].T.reshape(*shape, a.shape[0])
             i += size
-        return out
-
-    d = G.shape[1]
-    rows = []
-    for xb in _batches(pool, batch_size):
-        Kx, _ = per_sample_gram(model, xb)
-        Mx = inverse_sqrt(Kx, eps)
-        f, params = _forward_of(model, xb)
-        cols = []
-        for qi in range(len(q)):
-            T = torch.stack([jvp(f, (params,), (as_params(aq[qi, j]),))[1] for j in range(d)], -1)
-            cols.append(torch.einsum("bkj,bkj->b", T, Mx) / d)   # Tr(a(q)ᵀ G(x) M(x)) / d
-        rows.append(torch.stack(cols))
-    return torch.cat(rows, 1)
+        per_query.append(A)
+    return _traces(model, pool, per_query, eps, batch_size).T   # Tr(a(q)ᵀ G(x) M(x)) / d
 
 
 def class_density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor, labels: torch.Tensor,
@@ -241,18 +242,4 @@ def class_density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor, labe
         raise ValueError(f"S has {len(S)} inputs but {len(labels)} labels")
     sums = [reference_sum(model, S[labels == c], eps, batch_size) if (labels == c).any() else None
             for c in range(n_classes)]
-    out = []
-    for xb in _batches(queries, batch_size):
-        K, _ = per_sample_gram(model, xb)
-        M = inverse_sqrt(K, eps)
-        f, params = _forward_of(model, xb)
-        cols = []
-        for A in sums:
-            if A is None:
-                cols.append(torch.zeros(len(xb)))
-                continue
-            d = next(iter(A.values())).shape[-1]
-            T = torch.stack([jvp(f, (params,), ({n: A[n][..., j] for n in params},))[1] for j in range(d)], -1)
-            cols.append(torch.einsum("bjk,bkj->b", M, T) / d)
-        out.append(torch.stack(cols, 1))
-    return torch.cat(out)
+    return _traces(model, queries, sums, eps, batch_size)
