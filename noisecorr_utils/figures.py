@@ -321,6 +321,94 @@ def kappa_curves(curves, kinds, brightnesses) -> go.Figure:
     return fig
 
 
-__all__ = ["grid_figure", "answer_histogram", "kappa_matrix", "attractor_map", "kappa_curves",
+def registration_scatter(per_sigma: dict, max_points: int = 1500) -> go.Figure:
+    """Per test input, its position error against 1/√N_S, one σ at a time (slider), with the
+    averaging argument's expectation E|error| = σ·√(π/2)/√N_S (a 2-D error with std σ/√N_S per
+    coordinate). ``per_sigma[σ] = (inv_sqrt_density, error)`` arrays."""
+    sigmas = sorted(per_sigma)
+    fig = go.Figure()
+
+    def traces(sigma):
+        inv, err = (np.asarray(v)[:max_points] for v in per_sigma[sigma])
+        line_x = [0.0, float(inv.max())]
+        return ([np.round(inv, 6).tolist(), line_x], [np.round(err, 4).tolist(),
+                [0.0, float(sigma * np.sqrt(np.pi / 2) * inv.max())]])
+
+    xs, ys = traces(sigmas[-1])
+    fig.add_scatter(x=xs[0], y=ys[0], mode="markers", name="test inputs", marker=dict(size=4, opacity=0.5,
+                    color=PALETTE[0]), hovertemplate="1/√N_S = %{x:.4f}<br>error %{y:.2f} px<extra></extra>")
+    fig.add_scatter(x=xs[1], y=ys[1], mode="lines", name="averaging argument σ·√(π/2)/√N_S",
+                    line=dict(color=PALETTE[3], dash="dash"))
+    steps = []
+    for sigma in sigmas:
+        x, y = traces(sigma)
+        steps.append(dict(label=f"{sigma:g}", method="update",
+                          args=[{"x": x, "y": y}, {"title": f"Position error against 1/√N_S, target noise σ = {sigma:g} px"}]))
+    fig.update_layout(sliders=[dict(active=len(sigmas) - 1, currentvalue=dict(prefix="σ (px): "), pad=dict(t=50),
+                                    steps=steps)])
+    fig.update_xaxes(title="1/√N_S (N_S: soft count of similar training canvases)")
+    fig.update_yaxes(title="test error |predicted − true shift| (pixels)")
+    return _layout(fig, f"Position error against 1/√N_S, target noise σ = {sigmas[-1]:g} px", height=500)
+
+
+def registration_errors(summary) -> go.Figure:
+    """Test RMSE against the target noise σ (mean and 95% band over seeds), beside y = σ and the
+    averaging argument's prediction √(RMSE₀² + σ²·mean(1/N_S))."""
+    from .stats import mean_ci
+
+    fig = go.Figure()
+    sigmas = sorted(summary["sigma"].unique())
+    for col, name, colour in (("test RMSE", "network (test RMSE)", PALETTE[0]),
+                              ("predicted test RMSE", "averaging argument", PALETTE[3])):
+        stats_ = [mean_ci(summary[summary.sigma == s][col], bounds=(0, np.inf)) for s in sigmas]
+        mean, lo, hi = (np.array(v) for v in zip(*stats_))
+        fig.add_scatter(x=sigmas + sigmas[::-1], y=list(hi) + list(lo[::-1]), fill="toself", line=dict(width=0),
+                        fillcolor=colour, opacity=0.18, hoverinfo="skip", showlegend=False)
+        fig.add_scatter(x=sigmas, y=mean, mode="lines+markers", name=name, line=dict(color=colour),
+                        hovertemplate=name + ": %{y:.3f} px at σ = %{x}<extra></extra>")
+    fig.add_scatter(x=[0, max(sigmas)], y=[0, max(sigmas)], mode="lines", name="y = σ (the targets' own error)",
+                    line=dict(color="grey", dash="dot"))
+    fig.update_xaxes(title="σ of the Gaussian noise on the training targets (pixels)")
+    fig.update_yaxes(title="RMSE per coordinate on test canvases (pixels)")
+    return _layout(fig, "Learning positions from noisy targets", height=460)
+
+
+def learning_curves(table, metrics=("val accuracy", "pair cosine")) -> go.Figure:
+    """Mean and 95% band over seeds of a metric against training step, one line per variant,
+    and a menu to switch the metric. ``table``: columns variant, seed, step and the metrics."""
+    from .stats import mean_ci
+
+    variants = list(dict.fromkeys(table["variant"]))
+    steps = sorted(table["step"].unique())
+
+    def series(metric, variant):
+        sub = table[table.variant == variant]
+        out = [mean_ci(sub[sub.step == s][metric], bounds=(-1, 1)) for s in steps]
+        return [np.round(np.array(v), 4).tolist() for v in zip(*out)]
+
+    fig = go.Figure()
+    for i, v in enumerate(variants):
+        mean, lo, hi = series(metrics[0], v)
+        colour = PALETTE[i % len(PALETTE)]
+        fig.add_scatter(x=steps + steps[::-1], y=hi + lo[::-1], fill="toself", line=dict(width=0),
+                        fillcolor=colour, opacity=0.18, hoverinfo="skip", showlegend=False, legendgroup=v)
+        fig.add_scatter(x=steps, y=mean, mode="lines+markers", name=v, legendgroup=v, line=dict(color=colour),
+                        hovertemplate=v + ": %{y:.3f} after %{x} minibatches<extra></extra>")
+    buttons = []
+    for metric in metrics:
+        ys = []
+        for v in variants:
+            mean, lo, hi = series(metric, v)
+            ys += [hi + lo[::-1], mean]
+        buttons.append(dict(label=metric, method="update", args=[{"y": ys}, {"yaxis.title.text": metric}]))
+    fig.update_layout(updatemenus=[dict(buttons=buttons, x=0, xanchor="left", y=1.15, yanchor="top")])
+    fig.update_xaxes(title="minibatches")
+    fig.update_yaxes(title=metrics[0])
+    _layout(fig, "Training with and without similarity enforcement (mean and 95% band over seeds)", height=480)
+    fig.update_layout(margin=dict(l=70, r=20, t=110, b=60))
+    return fig
+
+
+__all__ = ["registration_scatter", "registration_errors", "learning_curves", "grid_figure", "answer_histogram", "kappa_matrix", "attractor_map", "kappa_curves",
            "use_live_renderer", "use_book_renderer", "mosaic", "image_grid", "class_balance", "accuracy_by_arch",
            "training_curves", "make_subplots"]

@@ -138,3 +138,27 @@ def verdict_uncorrelated(kappa_ci: tuple[float, float], weak: float = 0.2, moder
     if kappa_ci[0] <= weak:
         return "reproduced"
     return "partly" if kappa_ci[0] <= moderate else "not reproduced"
+
+
+def verdict_above(ci: tuple[float, float], strong: float, weak: float) -> str:
+    """Rule for "X is large": *reproduced* if the whole CI lies above ``strong``, *partly* if it
+    lies above ``weak``, else *not reproduced*."""
+    if ci[0] > strong:
+        return "reproduced"
+    return "partly" if ci[0] > weak else "not reproduced"
+
+
+def verdict_below(ci: tuple[float, float], strong: float, weak: float) -> str:
+    """Rule for "X is small": *reproduced* if the whole CI lies below ``strong``, *partly* if it
+    lies below ``weak``, else *not reproduced*."""
+    if ci[1] < strong:
+        return "reproduced"
+    return "partly" if ci[1] < weak else "not reproduced"
+
+
+def verdict_within(ci: tuple[float, float], low: float, high: float) -> str:
+    """Rule for "X ≈ a predicted value" (as a ratio, say): *reproduced* if the whole CI lies in
+    [low, high], *partly* if it overlaps it, else *not reproduced*."""
+    if low <= ci[0] and ci[1] <= high:
+        return "reproduced"
+    return "partly" if ci[0] <= high and ci[1] >= low else "not reproduced"

@@ -44,8 +44,10 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int,
         lr: float, seed: int, x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
-        progress: bool = True, log_every: int | None = None, desc: str = "train") -> History:
-    """Train with Adam and cross-entropy on ``x`` (uint8 or float in [0, 1]) and labels ``y``.
+        progress: bool = True, log_every: int | None = None, desc: str = "train",
+        loss: nn.Module | None = None) -> History:
+    """Train with Adam on ``x`` (uint8 or float in [0, 1]) and targets ``y``, minimising ``loss``
+    (default: cross-entropy, ``y`` class labels; e.g. ``nn.MSELoss()`` for regression targets).
 
     The training loss is recorded as the mean over every ``log_every`` minibatches (default:
     about 100 points over the whole run).
@@ -55,7 +57,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batc
     generator = torch.Generator().manual_seed(seed)
     xf = to_float(x) if x.dtype == torch.uint8 else x
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = loss if loss is not None else nn.CrossEntropyLoss()
     n = len(xf)
     steps_per_epoch = (n + batch_size - 1) // batch_size
     log_every = log_every or max(1, epochs * steps_per_epoch // 100)
@@ -69,11 +71,11 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batc
         order = torch.randperm(n, generator=generator)
         for i in range(0, n, batch_size):
             idx = order[i:i + batch_size]
-            loss = loss_fn(model(xf[idx]), y[idx])
+            batch_loss = loss_fn(model(xf[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            batch_loss.backward()
             opt.step()
-            running += loss.detach()
+            running += batch_loss.detach()
             step += 1
             if step % log_every == 0:
                 hist.steps.append(step)

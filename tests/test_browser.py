@@ -114,3 +114,32 @@ def test_noise_chapter_slider_and_menus_change_the_histogram(browser, server):
     assert after_pair["state"][1] == 1 and after_pair["z"] != after_kind["z"]
     page.close()
     assert problems == []
+
+
+TRACE0 = """(title) => { const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .find(g => g.layout.title.text.startsWith(title));
+  return {x: JSON.stringify(gd.data[0].x), y: JSON.stringify(gd.data.map(t => t.y)),
+          title: gd.layout.title.text, yaxis: gd.layout.yaxis.title.text}; }"""
+
+
+def test_similarity_chapter_sigma_slider_and_metric_menu(browser, server):
+    page, problems = open_page(browser, f"{server}/book/03_similarity.html")
+    # the registration scatter: its σ slider, clicked at the left end (σ = 0), swaps the points
+    gd = page.locator(".js-plotly-plot", has=page.locator(".slider-container")).filter(
+        has_text="Position error").first
+    gd.scroll_into_view_if_needed()
+    before = page.evaluate(TRACE0, "Position error")
+    rail = gd.locator(".slider-rail-rect").first.bounding_box()
+    page.mouse.click(rail["x"] + 3, rail["y"] + rail["height"] / 2)
+    after = page.evaluate(TRACE0, "Position error")
+    assert after["y"] != before["y"] and after["title"].endswith("σ = 0 px")
+    # the enforcement curves: the metric menu switches accuracy to the gradient cosine
+    gd = page.locator(".js-plotly-plot").filter(has_text="similarity enforcement").first
+    gd.scroll_into_view_if_needed()
+    before = page.evaluate(TRACE0, "Training with and without")
+    gd.locator(".updatemenu-header-group").first.click()
+    gd.locator(".updatemenu-dropdown-button-group").first.locator(".updatemenu-dropdown-button").nth(1).click()
+    after = page.evaluate(TRACE0, "Training with and without")
+    assert after["y"] != before["y"] and after["yaxis"] == "pair cosine"
+    page.close()
+    assert problems == []

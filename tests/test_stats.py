@@ -100,3 +100,15 @@ def test_kappa_is_undefined_when_both_models_always_give_one_class():
         warnings.simplefilter("ignore")
         assert math.isnan(cohen_kappa_score([3] * 50, [3] * 50))
     assert np.isnan(stats.kappa_many(np.full((2, 20), 3), np.full((2, 20), 3), 10)).all()
+
+
+def test_threshold_and_ratio_verdicts():
+    assert stats.verdict_above((0.6, 0.9), strong=0.5, weak=0.1) == "reproduced"
+    assert stats.verdict_above((0.3, 0.9), strong=0.5, weak=0.1) == "partly"
+    assert stats.verdict_above((0.05, 0.9), strong=0.5, weak=0.1) == "not reproduced"
+    assert stats.verdict_below((0.1, 0.4), strong=0.5, weak=1.0) == "reproduced"
+    assert stats.verdict_below((0.1, 0.8), strong=0.5, weak=1.0) == "partly"
+    assert stats.verdict_below((0.9, 1.2), strong=0.5, weak=1.0) == "not reproduced"
+    assert stats.verdict_within((0.8, 1.5), 0.5, 2.0) == "reproduced"
+    assert stats.verdict_within((1.5, 3.0), 0.5, 2.0) == "partly"
+    assert stats.verdict_within((5.0, 9.0), 0.5, 2.0) == "not reproduced"
