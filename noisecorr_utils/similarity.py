@@ -20,7 +20,8 @@ How it is fast (memory independent of |S|, no P×d matrix per sample is ever sto
 * K(x, x) layer by layer from per-sample activations and output gradients: for a linear
   layer the per-sample weight gradient of output k is δ_k aᵀ, so its contribution is
   (δ_k·δ_l)(a·a); for a convolution the per-sample weight gradient is δ_k (unfolded input)ᵀ,
-  formed per batch and reduced at once.
+  formed per batch and reduced at once; for batch norm (eval mode, running statistics) the
+  gradients of γ and β are Σ_hw δ_k·x̂ and Σ_hw δ_k per channel.
 * A is a weighted vector–Jacobian product: A_j = ∂/∂θ Σ_x Σ_k M(x)_kj f_k(x), M = K^{-1/2}.
 * Tr(a(x)ᵀA) needs G(x)ᵀA_j, a Jacobian–vector product (forward mode) per column j.
 """
@@ -32,7 +33,7 @@ from torch.func import functional_call, jvp
 
 # Bump when a change alters a number computed here: it is part of the book's cache keys.
 VERSION = 1
-SUPPORTED = (nn.Linear, nn.Conv2d)
+SUPPORTED = (nn.Linear, nn.Conv2d, nn.BatchNorm2d)
 MAX_OUTPUTS = 64
 
 
@@ -43,7 +44,7 @@ def _check(model: nn.Module, x: torch.Tensor) -> list[nn.Module]:
     layers = [m for m in model.modules() if any(p.requires_grad for p in m.parameters(recurse=False))]
     bad = sorted({type(m).__name__ for m in layers if not isinstance(m, SUPPORTED)})
     if bad:
-        raise ValueError(f"layers {', '.join(bad)} have parameters; supported: Linear, Conv2d "
+        raise ValueError(f"layers {', '.join(bad)} have parameters; supported: Linear, Conv2d, BatchNorm2d "
                          "(use per_sample_jacobians for other models)")
     if x.dim() != 4:
         raise ValueError(f"a batch must have shape (N, C, H, W), got {tuple(x.shape)}")
@@ -82,7 +83,18 @@ def per_sample_gram(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, to
     for m, delta in zip(layers, deltas):
         delta = torch.stack(delta, 1)  # (B, d, *out)
         a = inputs[m]
-        if isinstance(m, nn.Linear):
+        if isinstance(m, nn.BatchNorm2d):   # eval mode: y = γ·x̂ + β per channel, x̂ from running stats
+            if m.running_mean is None:
+                raise ValueError("BatchNorm2d without running statistics is not supported")
+            x_hat = (a - m.running_mean.view(1, -1, 1, 1)) / torch.sqrt(m.running_var.view(1, -1, 1, 1) + m.eps)
+            parts = []
+            if m.weight is not None and m.weight.requires_grad:
+                parts.append(torch.einsum("bkchw,bchw->bkc", delta, x_hat))
+            if m.bias is not None and m.bias.requires_grad:
+                parts.append(delta.sum((3, 4)))
+            for g in parts:
+                K += torch.einsum("bkc,blc->bkl", g, g)
+        elif isinstance(m, nn.Linear):
             dd = torch.einsum("bko,blo->bkl", delta, delta)
             K += dd * a.pow(2).sum(1).view(B, 1, 1)
             if m.bias is not None:

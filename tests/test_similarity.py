@@ -63,8 +63,8 @@ def test_regularisation_shrinks_self_similarity_as_documented(inputs):
     (lambda: similarity.per_sample_gram(
         nn.Sequential(nn.Flatten(), nn.Linear(64, 100)), torch.rand(4, 1, 8, 8)),
      "100 outputs: this method supports 1 to 64"),
-    (lambda: similarity.per_sample_gram(nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)), torch.rand(4, 1, 8, 8)),
-     "layers BatchNorm2d have parameters; supported: Linear, Conv2d"),
+    (lambda: similarity.per_sample_gram(nn.Sequential(nn.Conv2d(1, 2, 3), nn.GroupNorm(1, 2)), torch.rand(4, 1, 8, 8)),
+     "layers GroupNorm have parameters; supported: Linear, Conv2d, BatchNorm2d"),
 ])
 def test_bad_input(make, message):
     with pytest.raises(ValueError, match=message):
@@ -90,3 +90,27 @@ def test_class_density_sums_to_density_and_matches_brute_force(inputs):
         assert torch.allclose(per_class[:, c], k[:, labels == c].sum(1), rtol=1e-4, atol=1e-4)
     with pytest.raises(ValueError, match="S has 60 inputs but 5 labels"):
         similarity.class_density(model, q, S, labels[:5], 4)
+
+
+def batchnorm_model(d):
+    """A CNN with batch norm (eval mode, non-trivial running statistics, γ and β)."""
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.Conv2d(4, 4, 3, stride=2), nn.BatchNorm2d(4, affine=False), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(36, d))
+    for bn in (model[1], model[4]):
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+    nn.init.uniform_(model[1].weight, 0.5, 1.5), nn.init.uniform_(model[1].bias, -0.5, 0.5)
+    return model.eval()
+
+
+@pytest.mark.parametrize("d", [1, 10])
+def test_batchnorm_models_take_the_fast_path_exactly(d, inputs):
+    model = batchnorm_model(d)
+    K, _ = similarity.per_sample_gram(model, inputs[:16])
+    G = similarity.per_sample_jacobians(model, inputs[:16])
+    assert torch.allclose(K, G @ G.transpose(1, 2), rtol=1e-4, atol=1e-6)
+    fast = similarity.density(model, inputs, S=inputs, batch_size=64)
+    brute = similarity.kernel_matrix(model, inputs).sum(1)
+    assert torch.allclose(fast, brute, rtol=1e-4, atol=1e-4 * brute.abs().max().item())
