@@ -27,9 +27,15 @@ How it is fast (memory independent of |S|, no P×d matrix per sample is ever sto
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 from torch.func import functional_call, jvp
+
+# torch's forward-mode AD loads its own decompositions with torch.jit.script on first use, which
+# warns about the deprecation of jit.script: torch's internal business, not ours (torch 2.14).
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
 
 # Bump when a change alters a number computed here: it is part of the book's cache keys.
 VERSION = 1

@@ -47,3 +47,13 @@ def test_every_notebook_declares_documented_parameters():
         assert "profile" in params
         for name, info in params.items():
             assert info["help"], f"{nb.name}: parameter {name} has no comment"
+
+
+def test_a_killed_runs_temporary_notebook_is_never_part_of_the_book():
+    import yaml
+    from sphinx.util.matching import Matcher
+
+    patterns = yaml.safe_load((ROOT / "_config.yml").read_text())["exclude_patterns"]
+    matcher = Matcher(patterns)
+    assert matcher("book/.03_similarity.75nmcgds.tmp.ipynb")
+    assert not matcher("book/03_similarity.ipynb") and not matcher("book/intro.md")
