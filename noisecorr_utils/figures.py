@@ -343,7 +343,7 @@ def registration_scatter(per_sigma: dict, max_points: int = 1500) -> go.Figure:
     for sigma in sigmas:
         x, y = traces(sigma)
         steps.append(dict(label=f"{sigma:g}", method="update",
-                          args=[{"x": x, "y": y}, {"title": f"Position error against 1/√N_S, target noise σ = {sigma:g} px"}]))
+                          args=[{"x": x, "y": y}, {"title.text": f"Position error against 1/√N_S, target noise σ = {sigma:g} px"}]))
     fig.update_layout(sliders=[dict(active=len(sigmas) - 1, currentvalue=dict(prefix="σ (px): "), pad=dict(t=50),
                                     steps=steps)])
     fig.update_xaxes(title="1/√N_S (N_S: soft count of similar training canvases)")
