@@ -13,6 +13,7 @@ from noisecorr_utils.paths import ROOT
 PY = sys.executable
 NB = str(ROOT / "notebooks" / "02_noise_mnist.ipynb")
 PAPERMILL = [PY, "-m", "papermill", NB, "{out}", "--no-progress-bar", "-k", "python3"]
+SIMILARITY = PAPERMILL[:3] + [str(ROOT / "notebooks" / "03_similarity.ipynb")] + PAPERMILL[4:]
 
 CLI_CASES = {
     "unknown data set": ([PY, "-m", "noisecorr_utils.data", "prepare", "svhn"],
@@ -34,6 +35,16 @@ CLI_CASES = {
     "one seed where a CI is asked (papermill)": (PAPERMILL + ["-p", "n_seeds", "1"],
                                                  "n_seeds=1: confidence intervals need at least 2 seeds"),
     "non-positive epochs (papermill)": (PAPERMILL + ["-p", "epochs", "0"], "epochs=0 must be a positive integer"),
+    "registration without the σ = 0 baseline (papermill)": (
+        SIMILARITY + ["-y", "reg_sigmas: [1.0, 2.0]"], "reg_sigmas=[1.0, 2.0] must be a list holding 0 (the baseline)"),
+    "negative registration σ (papermill)": (SIMILARITY + ["-y", "reg_sigmas: [0.0, -1.0]"],
+                                            "sigma=-1.0 must be a non-negative number of pixels"),
+    "registration canvas smaller than a digit (papermill)": (SIMILARITY + ["-p", "canvas", "20"],
+                                                             "canvas=20 must be an integer in (28, 112]"),
+    "zero enforcement weight (papermill)": (SIMILARITY + ["-y", "enforce_weights: [0.0, 1.0]"],
+                                            "enforce_weights=[0.0, 1.0] must be a non-empty list of positive weights"),
+    "one enforcement seed (papermill)": (SIMILARITY + ["-p", "enforce_seeds", "1"],
+                                         "enforce_seeds=1: confidence intervals need at least 2 seeds"),
 }
 
 
