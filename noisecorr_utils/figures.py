@@ -321,6 +321,39 @@ def kappa_curves(curves, kinds, brightnesses) -> go.Figure:
     return fig
 
 
+def density_by_class(test_median, noise_median, noise_share, kinds, class_names, model: str) -> go.Figure:
+    """Median N_S of test digits per true class (bars) beside the median N_S of noise images per
+    class the model *answers* (markers sized by the share of noise sent there), with a menu for
+    the noise kind. ``noise_median[k]`` and ``noise_share[k]`` are per-class arrays for kind k
+    (NaN where no noise lands)."""
+    fig = go.Figure()
+    names = [str(c) for c in class_names]
+    fig.add_bar(x=names, y=np.round(test_median, 1).tolist(), name="test digits of the class",
+                marker_color=PALETTE[0], opacity=0.7, hovertemplate="class %{x}: median N_S %{y:,.0f}<extra></extra>")
+
+    def marker(k):
+        share = np.asarray(noise_share[k], dtype=float)
+        return dict(size=(8 + 40 * np.sqrt(share)).round(1).tolist(), color=PALETTE[1], line=dict(width=1, color="white"))
+
+    def values(k):
+        return [None if v != v else round(float(v), 1) for v in noise_median[k]]
+
+    fig.add_scatter(x=names, y=values(0), mode="markers", name="noise answered as the class",
+                    marker=marker(0), customdata=np.round(100 * np.asarray(noise_share[0]), 1).tolist(),
+                    hovertemplate="answered %{x}: %{customdata}% of noise, median N_S %{y:,.0f}<extra></extra>")
+    buttons = [dict(label=kind, method="restyle",
+                    args=[{"y": [values(k)], "marker": [marker(k)],
+                           "customdata": [np.round(100 * np.asarray(noise_share[k]), 1).tolist()]}, [1]])
+               for k, kind in enumerate(kinds)]
+    fig.update_layout(updatemenus=[dict(buttons=buttons, x=0, xanchor="left", y=1.15, yanchor="top")])
+    fig.update_xaxes(title="class (true class for digits, the model's answer for noise)", type="category")
+    fig.update_yaxes(title="median N_S")
+    _layout(fig, f"{model}: density by class, digits and full-brightness noise (marker area: share of noise)",
+            height=460)
+    fig.update_layout(margin=dict(l=70, r=20, t=110, b=60))
+    return fig
+
+
 def registration_scatter(per_sigma: dict, max_points: int = 1500) -> go.Figure:
     """Per test input, its position error against 1/√N_S, one σ at a time (slider), with the
     averaging argument's expectation E|error| = σ·√(π/2)/√N_S (a 2-D error with std σ/√N_S per
@@ -409,6 +442,6 @@ def learning_curves(table, metrics=("val accuracy", "pair cosine")) -> go.Figure
     return fig
 
 
-__all__ = ["registration_scatter", "registration_errors", "learning_curves", "grid_figure", "answer_histogram", "kappa_matrix", "attractor_map", "kappa_curves",
+__all__ = ["density_by_class", "registration_scatter", "registration_errors", "learning_curves", "grid_figure", "answer_histogram", "kappa_matrix", "attractor_map", "kappa_curves",
            "use_live_renderer", "use_book_renderer", "mosaic", "image_grid", "class_balance", "accuracy_by_arch",
            "training_curves", "make_subplots"]
