@@ -79,8 +79,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_val: torch.Tensor,
     if not weight >= 0:
         raise ValueError(f"weight={weight!r} must be non-negative")
     g = torch.Generator().manual_seed(seed)
-    xf = to_float(x) if x.dtype == torch.uint8 else x
-    xv = to_float(x_val) if x_val.dtype == torch.uint8 else x_val
+    xf, xv = to_float(x), to_float(x_val)
     va, vb = same_class_pairs(y_val, 32, torch.Generator().manual_seed(1))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()

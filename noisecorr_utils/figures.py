@@ -293,6 +293,22 @@ def attractor_map(shares, groups, kinds, brightnesses, class_names) -> go.Figure
     return fig
 
 
+def _band_ys(mean, lo, hi) -> tuple[list, list]:
+    """The y values of a 95% band (a closed outline: hi forwards, lo backwards) and of its line."""
+    return list(hi) + list(lo)[::-1], list(mean)
+
+
+def _band_line(fig: go.Figure, x, mean, lo, hi, name: str, colour: str, hovertemplate: str) -> None:
+    """A line of means with its 95% band behind it: two traces, band then line, so a menu can
+    restyle them with ``_band_ys``."""
+    x = list(x)
+    band, line = _band_ys(mean, lo, hi)
+    fig.add_scatter(x=x + x[::-1], y=band, fill="toself", line=dict(width=0), fillcolor=colour, opacity=0.18,
+                    hoverinfo="skip", showlegend=False, legendgroup=name)
+    fig.add_scatter(x=x, y=line, mode="lines+markers", name=name, legendgroup=name, line=dict(color=colour),
+                    hovertemplate=hovertemplate)
+
+
 def kappa_curves(curves, kinds, brightnesses) -> go.Figure:
     """Mean κ (with a 95% band over pairs) against brightness, one line per pair type, a menu
     for the noise kind. ``curves[kind][pair_type] = (mean, lo, hi)`` arrays over brightness."""
@@ -300,18 +316,13 @@ def kappa_curves(curves, kinds, brightnesses) -> go.Figure:
     types = list(curves[0])
     x = list(brightnesses)
     for t, name in enumerate(types):
-        mean, lo, hi = (np.asarray(v) for v in curves[0][name])
-        colour = PALETTE[t % len(PALETTE)]
-        fig.add_scatter(x=x + x[::-1], y=list(hi) + list(lo)[::-1], fill="toself", line=dict(width=0),
-                        fillcolor=colour, opacity=0.18, hoverinfo="skip", showlegend=False, legendgroup=name)
-        fig.add_scatter(x=x, y=mean, mode="lines+markers", name=name, legendgroup=name,
-                        line=dict(color=colour), hovertemplate=name + ": κ = %{y:.2f} at %{x}<extra></extra>")
+        _band_line(fig, x, *curves[0][name], name, PALETTE[t % len(PALETTE)],
+                   name + ": κ = %{y:.2f} at %{x}<extra></extra>")
     buttons = []
     for k, kind in enumerate(kinds):
         ys = []
         for name in types:
-            mean, lo, hi = (np.round(np.asarray(v), 4).tolist() for v in curves[k][name])
-            ys += [hi + lo[::-1], mean]
+            ys += _band_ys(*(np.round(np.asarray(v), 4).tolist() for v in curves[k][name]))
         buttons.append(dict(label=kind, method="restyle", args=[{"y": ys}]))
     fig.update_layout(updatemenus=[dict(buttons=buttons, x=0, xanchor="left", y=1.15, yanchor="top")])
     fig.update_xaxes(title="brightness (noise image multiplied by)")
@@ -394,11 +405,7 @@ def registration_errors(summary) -> go.Figure:
     for col, name, colour in (("test RMSE", "network (test RMSE)", PALETTE[0]),
                               ("predicted test RMSE", "averaging argument", PALETTE[3])):
         stats_ = [mean_ci(summary[summary.sigma == s][col], bounds=(0, np.inf)) for s in sigmas]
-        mean, lo, hi = (np.array(v) for v in zip(*stats_))
-        fig.add_scatter(x=sigmas + sigmas[::-1], y=list(hi) + list(lo[::-1]), fill="toself", line=dict(width=0),
-                        fillcolor=colour, opacity=0.18, hoverinfo="skip", showlegend=False)
-        fig.add_scatter(x=sigmas, y=mean, mode="lines+markers", name=name, line=dict(color=colour),
-                        hovertemplate=name + ": %{y:.3f} px at σ = %{x}<extra></extra>")
+        _band_line(fig, sigmas, *zip(*stats_), name, colour, name + ": %{y:.3f} px at σ = %{x}<extra></extra>")
     fig.add_scatter(x=[0, max(sigmas)], y=[0, max(sigmas)], mode="lines", name="y = σ (the targets' own error)",
                     line=dict(color="grey", dash="dot"))
     fig.update_xaxes(title="σ of the Gaussian noise on the training targets (pixels)")
@@ -421,18 +428,13 @@ def learning_curves(table, metrics=("val accuracy", "pair cosine")) -> go.Figure
 
     fig = go.Figure()
     for i, v in enumerate(variants):
-        mean, lo, hi = series(metrics[0], v)
-        colour = PALETTE[i % len(PALETTE)]
-        fig.add_scatter(x=steps + steps[::-1], y=hi + lo[::-1], fill="toself", line=dict(width=0),
-                        fillcolor=colour, opacity=0.18, hoverinfo="skip", showlegend=False, legendgroup=v)
-        fig.add_scatter(x=steps, y=mean, mode="lines+markers", name=v, legendgroup=v, line=dict(color=colour),
-                        hovertemplate=v + ": %{y:.3f} after %{x} minibatches<extra></extra>")
+        _band_line(fig, steps, *series(metrics[0], v), v, PALETTE[i % len(PALETTE)],
+                   v + ": %{y:.3f} after %{x} minibatches<extra></extra>")
     buttons = []
     for metric in metrics:
         ys = []
         for v in variants:
-            mean, lo, hi = series(metric, v)
-            ys += [hi + lo[::-1], mean]
+            ys += _band_ys(*series(metric, v))
         buttons.append(dict(label=metric, method="update", args=[{"y": ys}, {"yaxis.title.text": metric}]))
     fig.update_layout(updatemenus=[dict(buttons=buttons, x=0, xanchor="left", y=1.15, yanchor="top")])
     fig.update_xaxes(title="minibatches")

@@ -91,6 +91,12 @@ def experiment(ds, sigma: float, seed: int, *, n_train: int, n_test: int, n_refe
     return torch.cat([shift_test, predicted, n_s[:, None]], 1).numpy()
 
 
+def errors(result: np.ndarray) -> np.ndarray:
+    """Per test input of an ``experiment`` array, the distance in pixels between the predicted
+    and the true shift."""
+    return np.sqrt(((result[:, 2:4] - result[:, 0:2]) ** 2).sum(1))
+
+
 def summarise(results: dict, sigma0: float = 0.0):
     """Per σ and seed, from ``{(sigma, seed): experiment array}``: the test RMSE per coordinate,
     the part of it the target noise added (√(RMSE² − RMSE₀²), RMSE₀ the mean over seeds at
@@ -105,7 +111,7 @@ def summarise(results: dict, sigma0: float = 0.0):
     rmse0 = float(np.mean(base)) if base else float("nan")
     rows = []
     for (sigma, seed), v in sorted(results.items()):
-        error = np.sqrt(((v[:, 2:4] - v[:, 0:2]) ** 2).sum(1))
+        error = errors(v)
         n_s = v[:, 4]
         positive = n_s > 0
         inv = 1 / np.sqrt(n_s[positive])

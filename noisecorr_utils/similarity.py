@@ -33,6 +33,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, jvp
 
+from .train import to_float
+
 # torch's forward-mode AD loads its own decompositions with torch.jit.script on first use, which
 # warns about the deprecation of jit.script: torch's internal business, not ours (torch 2.14).
 warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
@@ -142,7 +144,7 @@ def _forward_of(model: nn.Module, xb: torch.Tensor):
 def _batches(x, batch_size):
     for i in range(0, len(x), batch_size):
         xb = x[i:i + batch_size]
-        yield (xb.float().div(255) if xb.dtype == torch.uint8 else xb)
+        yield to_float(xb)
 
 
 def reference_sum(model: nn.Module, S: torch.Tensor, eps: float = 1e-4, batch_size: int = 256):

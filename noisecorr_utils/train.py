@@ -22,9 +22,9 @@ class History:
     seconds: float = 0.0
 
 
-def to_float(x_uint8: torch.Tensor) -> torch.Tensor:
-    """uint8 images -> float32 pixels in [0, 1]."""
-    return x_uint8.to(torch.float32).div_(255)
+def to_float(x: torch.Tensor) -> torch.Tensor:
+    """uint8 images -> float32 pixels in [0, 1]; float images are returned as they are."""
+    return x.to(torch.float32).div_(255) if x.dtype == torch.uint8 else x
 
 
 @torch.no_grad()
@@ -34,7 +34,7 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) ->
     out = []
     for i in range(0, len(x), batch_size):
         xb = x[i:i + batch_size]
-        out.append(model(to_float(xb) if xb.dtype == torch.uint8 else xb))
+        out.append(model(to_float(xb)))
     return torch.cat(out) if out else torch.empty(0)
 
 
@@ -55,7 +55,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batc
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"epochs={epochs}, batch_size={batch_size}, lr={lr}: all must be positive")
     generator = torch.Generator().manual_seed(seed)
-    xf = to_float(x) if x.dtype == torch.uint8 else x
+    xf = to_float(x)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = loss if loss is not None else nn.CrossEntropyLoss()
     n = len(xf)
