@@ -10,6 +10,7 @@ PORT ?= 8000
 
 book: venv system data
 	$(PY) -m noisecorr_utils.build --profile $(PROFILE)
+	@if [ "$(PROFILE)" = full ]; then $(PY) -m noisecorr_utils.compare || echo "note: some verdicts differ from the published book (listed above)"; fi
 
 # Build and tests run with networking disabled (scripts/offline.sh): the book must need no internet.
 test: venv system data
@@ -22,6 +23,8 @@ serve:
 
 bench: venv data
 	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_airnet.py
+	$(PY) benchmarks/bench_zoo.py
 	$(PY) benchmarks/bench_noise.py
 	$(PY) benchmarks/bench_similarity.py
 

@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from noisecorr_utils import architectures, data, noise, similarity
+from noisecorr_utils import architectures, data, noise, similarity, train
 
 
 def loop_gram(model, x):
@@ -49,7 +49,7 @@ def main():
     ds = data.load("mnist")
     torch.manual_seed(0)
     model = architectures.build("lenet", ds.shape, ds.n_classes, ds.mean, ds.std).eval()
-    x = ds.x_test[:args.n].float() / 255
+    x = train.to_float(ds.x_test[:args.n])
     t_loop, K_loop = timed(lambda: loop_gram(model, x))
     t_jac, G = timed(lambda: similarity.per_sample_jacobians(model, x))
     t_ours, (K_ours, _) = timed(lambda: similarity.per_sample_gram(model, x))
@@ -59,7 +59,7 @@ def main():
         print(f"  {name:30} {args.n / t:9.0f} samples/s   {t_loop / t:6.1f}x the loop")
     if args.quick:
         return
-    queries = torch.cat([ds.x_test.float() / 255, noise.generate("uniform", 10000, ds, seed=0)])
+    queries = torch.cat([train.to_float(ds.x_test), noise.generate("uniform", 10000, ds, seed=0)])
     t_small, _ = timed(lambda: similarity.density(model, queries[::10], S=ds.x_train[:6000]))
     t_full, ns = timed(lambda: similarity.density(model, queries, S=ds.x_train))
     print(f"N_S, |S| = 60,000, 20,000 queries: {t_full:.1f} s ({80000 / t_full:.0f} inputs/s); "

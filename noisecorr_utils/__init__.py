@@ -7,8 +7,9 @@ answers -> ``stats`` -> ``figures`` -> notebook -> book. Submodules load on firs
 import importlib
 
 __version__ = "0.1.0"
-_SUBMODULES = {"architectures", "build", "data", "explorer", "figures", "noise", "noise_study",
-               "paths", "provenance", "results", "similarity", "stats", "train", "zoo"}
+_SUBMODULES = {"architectures", "build", "checks", "data", "compare", "devices", "enforcement", "explorer", "figures",
+               "noise", "parallel", "paths", "progress", "provenance", "registration", "report", "results",
+               "similarity", "stats", "studies", "train", "zoo"}
 
 
 def __getattr__(name):

@@ -11,15 +11,18 @@ tree (``_build/stage-<profile>``), so a CI build never overwrites the published 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import yaml
 
+from . import progress
 from .paths import ROOT, atomic_path
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -94,8 +97,52 @@ def _git_commit() -> str:
         return "unknown"
 
 
+class _ProgressTail(threading.Thread):
+    """Prints, in this terminal, the progress lines the notebook's kernel appends to a file (the
+    kernel's own output becomes the page), and counts models trained and loaded."""
+
+    def __init__(self, path: Path, prefix: str):
+        super().__init__(daemon=True)
+        self.path, self.prefix = path, prefix
+        self.stop = threading.Event()
+        self.counts = {"trained": 0, "loaded": 0}
+        self.offset = 0
+
+    def poll(self) -> None:
+        if not self.path.exists():
+            return
+        with open(self.path) as f:
+            f.seek(self.offset)
+            for raw in f:
+                if not raw.endswith("\n"):
+                    break  # a line still being written: read it next time
+                self.offset += len(raw.encode())
+                event = json.loads(raw)
+                if event.get("event") == "model":
+                    self.counts[event["status"]] += 1
+                print(f"{self.prefix}   {event['line']}", flush=True)
+
+    def run(self):
+        while not self.stop.wait(0.5):
+            self.poll()
+
+    def finish(self) -> dict:
+        self.stop.set()
+        if self.is_alive():
+            self.join()
+        self.poll()
+        return self.counts
+
+
+def _timings_file(profile: str) -> Path:
+    return stage_dir(profile) / "timings.json"
+
+
 def execute(profile: str, params: dict[str, dict], only: list[str] | None = None) -> Path:
-    """Run papermill over the notebooks into the profile's stage tree (each file atomically)."""
+    """Run papermill over the notebooks into the profile's stage tree (each file atomically),
+    showing in the terminal each cell as it runs (papermill's bar), each model as it is trained
+    or loaded, an estimate of the time left from the previous build's timings, and at the end a
+    table of seconds per notebook and models trained vs loaded."""
     import nbformat
     import papermill
 
@@ -104,20 +151,45 @@ def execute(profile: str, params: dict[str, dict], only: list[str] | None = None
     os.environ["NOISECORR_BOOK"] = "1"          # figures as static HTML for the book
     os.environ["NOISECORR_PROFILE"] = profile
     os.environ["NOISECORR_COMMIT"] = _git_commit()
-    for name, values in params.items():
-        if only and name not in only:
-            continue
+    previous = json.loads(_timings_file(profile).read_text()) if _timings_file(profile).exists() else {}
+    names = [name for name in params if not only or name in only]
+    rows = []
+    for k, name in enumerate(names):
+        values = params[name]
         source = NOTEBOOKS / f"{name}.ipynb"
         target = stage / "book" / f"{name}.ipynb"
+        left = [previous.get(n) for n in names[k:]]
+        estimate = (f"; the last build took {progress.duration(sum(left))} from here" if all(left) else "")
+        print(f"[{profile}] ({k + 1}/{len(names)}) executing {source.relative_to(ROOT)}{estimate}", flush=True)
+        log = stage / f".progress-{name}.jsonl"
+        log.unlink(missing_ok=True)
+        os.environ["NOISECORR_PROGRESS"] = str(log)
+        tail = _ProgressTail(log, f"[{profile}]")
+        tail.start()
         start = time.perf_counter()
-        print(f"[{profile}] executing {source.relative_to(ROOT)} with {values}", flush=True)
-        with atomic_path(target) as tmp:
-            papermill.execute_notebook(str(source), str(tmp), parameters=values, kernel_name="python3",
-                                       cwd=str(stage / "book"), progress_bar=False)
-            nb = nbformat.read(tmp, as_version=4)
-            _prepare_for_book(nb)
-            nbformat.write(nb, tmp)
-        print(f"[{profile}] {name} done in {time.perf_counter() - start:.0f} s", flush=True)
+        try:
+            with atomic_path(target) as tmp:
+                papermill.execute_notebook(str(source), str(tmp), parameters=values, kernel_name="python3",
+                                           cwd=str(stage / "book"), progress_bar=True,
+                                           log_output=False)
+                nb = nbformat.read(tmp, as_version=4)
+                _prepare_for_book(nb)
+                nbformat.write(nb, tmp)
+        finally:
+            counts = tail.finish()
+            os.environ.pop("NOISECORR_PROGRESS", None)
+        seconds = time.perf_counter() - start
+        previous[name] = round(seconds, 1)
+        rows.append((name, seconds, counts["trained"], counts["loaded"]))
+        print(f"[{profile}] {name} done in {progress.duration(seconds)}", flush=True)
+        with atomic_path(_timings_file(profile)) as tmp:
+            tmp.write_text(json.dumps(previous, indent=1))
+    if rows:
+        print(f"[{profile}] {'notebook':<24} {'seconds':>8} {'models trained':>15} {'loaded':>7}")
+        for name, seconds, trained, loaded in rows:
+            print(f"[{profile}] {name:<24} {seconds:8.0f} {trained:15d} {loaded:7d}")
+        print(f"[{profile}] {'total':<24} {sum(r[1] for r in rows):8.0f} {sum(r[2] for r in rows):15d} "
+              f"{sum(r[3] for r in rows):7d}", flush=True)
     return stage
 
 

@@ -136,6 +136,37 @@ def load(name: str) -> Dataset:
     return _LOADED[key]
 
 
+def check_classes(name: str, classes) -> tuple:
+    """``classes`` if they name at least two distinct classes of data set ``name``, else one clear line."""
+    check_name(name)
+    known = SOURCES[name].classes
+    classes = tuple(classes)
+    if any(c not in known for c in classes) or len(classes) < 2 or len(set(classes)) != len(classes):
+        raise DataError(f"classes={classes!r} must name at least two distinct classes of {name}; "
+                        f"allowed: {', '.join(known)}")
+    return classes
+
+
+def subset(name: str, classes) -> Dataset:
+    """The images of some classes of a data set only, labels renumbered 0..k−1 in the order given
+    (e.g. CIFAR-10's ``("cat", "dog")`` for a two-class network). One clear line for an unknown
+    class name."""
+    classes = check_classes(name, classes)
+    ds = load(name)
+    key = (name, classes, str(data_dir()))
+    if key not in _LOADED:
+        index = torch.tensor([ds.classes.index(c) for c in classes])
+        parts = {}
+        for split in ("train", "test"):
+            y = getattr(ds, f"y_{split}")
+            keep = torch.isin(y, index)
+            remap = torch.full((len(ds.classes),), -1, dtype=torch.long)
+            remap[index] = torch.arange(len(classes))
+            parts[f"x_{split}"], parts[f"y_{split}"] = getattr(ds, f"x_{split}")[keep], remap[y[keep]]
+        _LOADED[key] = Dataset(name=f"{name}[{','.join(classes)}]", classes=classes, **parts)
+    return _LOADED[key]
+
+
 def forget() -> None:
     """Drop the in-memory copies, so the next ``load`` reads (and checks) the cache again."""
     _LOADED.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from . import figures, noise, stats
+from . import noise, stats
 
 
 def noise_explorer(models, ds, kinds=None, n: int = 2000):

@@ -13,6 +13,10 @@ from typing import Callable
 import torch
 
 from . import data
+from .train import predict_logits
+
+# Bump when a change alters the images of a kind: it is part of every cache key that uses noise.
+VERSION = 2
 
 
 def _uniform(n, ds, g):
@@ -51,16 +55,23 @@ def _standardise(x):
     return (0.5 + 0.25 * z).clamp_(0, 1).view_as(x)
 
 
-def _correlated(n, ds, g):
-    """Spatially correlated "pink" noise: white noise shaped to a 1/f amplitude spectrum."""
+def _colored(n, ds, g, alpha: float = 2.0):
+    """Coloured noise: white Gaussian noise shaped to a 1/f^α *power* spectrum (amplitude
+    f^(−α/2)), standardised; α = 0 is white, α = 2 the spectrum of natural images."""
     c, h, w = ds.shape
     fy = torch.fft.fftfreq(h).view(-1, 1)
     fx = torch.fft.rfftfreq(w).view(1, -1)
     f = torch.sqrt(fx ** 2 + fy ** 2)
     f[0, 0] = 1.0
-    spectrum = torch.fft.rfft2(torch.randn((n, c, h, w), generator=g)) / f
+    spectrum = torch.fft.rfft2(torch.randn((n, c, h, w), generator=g)) * f ** (-alpha / 2)
     spectrum[..., 0, 0] = 0
     return _standardise(torch.fft.irfft2(spectrum, s=(h, w)))
+
+
+def _correlated(n, ds, g):
+    """Spatially correlated "pink" noise: white noise shaped to a 1/f amplitude spectrum
+    (coloured noise with α = 2)."""
+    return _colored(n, ds, g, alpha=2.0)
 
 
 def _blurred(n, ds, g, sigma: float = 1.0):
@@ -88,18 +99,64 @@ def _shuffled(n, ds, g):
 
 KINDS: dict[str, Callable] = {
     "uniform": _uniform, "gaussian": _gaussian, "salt_and_pepper": _salt_and_pepper,
-    "bernoulli": _bernoulli, "correlated": _correlated, "blurred": _blurred, "shuffled": _shuffled}
+    "bernoulli": _bernoulli, "correlated": _correlated, "blurred": _blurred, "shuffled": _shuffled,
+    "colored": _colored}
+# Options a kind takes, written after a colon: "colored:alpha=1.5" (a number in its range) or
+# "uniform:grey" (one value for every colour channel of a pixel).
+RANGES = {"colored": {"alpha": (0.0, 2.0)}}
+GREY = ("uniform", "gaussian", "colored", "blurred", "salt_and_pepper", "bernoulli")
 
-LABELS = {"uniform": "uniform white noise", "gaussian": "Gaussian (data mean and std)",
+DEFINITIONS = {
+    "colored": "Gaussian noise shaped to a 1/f^α power spectrum: α = 0 white, α = 2 like natural images",
+    "uniform": "every pixel drawn from U[0, 1]: mean 0.5, far brighter than a digit",
+    "gaussian": "the data's own pixel mean and std, clipped to [0, 1]: dark like MNIST, no shape",
+    "salt_and_pepper": "a flat image at the data's mean with 30% of pixels set to 0 or 1",
+    "bernoulli": "each pixel 1 with probability equal to the data's mean pixel: sparse ink dots",
+    "correlated": "white noise shaped to a 1/f amplitude spectrum: blobs at every scale",
+    "blurred": "uniform noise blurred by a Gaussian of 1 pixel, contrast restored",
+    "shuffled": "a real test digit with its pixel positions scrambled: the digit's ink, no shape",
+}
+
+LABELS = {"colored": "1/f^α coloured noise", "uniform": "uniform white noise", "gaussian": "Gaussian (data mean and std)",
           "salt_and_pepper": "salt and pepper", "bernoulli": "Bernoulli (ink density)",
           "correlated": "1/f correlated", "blurred": "blurred white noise",
           "shuffled": "pixel-shuffled test images"}
 
 
+def parse(kind: str) -> tuple[str, dict, bool]:
+    """A kind with its options, e.g. ``"colored:alpha=1.5"`` or ``"gaussian:grey"``: (name,
+    numeric options, grey). One clear line for an unknown kind or option, or a value out of range."""
+    if not isinstance(kind, str):
+        raise ValueError(f"noise kind {kind!r} must be a string; allowed: {', '.join(KINDS)}")
+    name, _, rest = kind.partition(":")
+    if name not in KINDS:
+        raise ValueError(f"unknown noise kind {name!r}; allowed: {', '.join(KINDS)}")
+    options, grey = {}, False
+    for part in filter(None, rest.split(",")):
+        if part == "grey":
+            if name not in GREY:
+                raise ValueError(f"noise kind {name!r} has no grey variant; allowed: {', '.join(GREY)}")
+            grey = True
+            continue
+        key, _, value = part.partition("=")
+        ranges = RANGES.get(name, {})
+        if key not in ranges:
+            allowed = ", ".join(list(ranges) + (["grey"] if name in GREY else [])) or "none"
+            raise ValueError(f"unknown option {key!r} of noise kind {name!r}; allowed: {allowed}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"{key}={value!r} of noise kind {name!r} must be a number") from None
+        low, high = ranges[key]
+        if not low <= number <= high:
+            raise ValueError(f"{key}={number:g} of noise kind {name!r} is outside [{low:g}, {high:g}]")
+        options[key] = number
+    return name, options, grey
+
+
 def check(kind: str, brightness: float = 1.0, n: int = 1) -> None:
     """Validate arguments in one line each, before any work."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown noise kind {kind!r}; allowed: {', '.join(KINDS)}")
+    parse(kind)
     if not isinstance(brightness, (int, float)) or not 0 < brightness <= 1:
         raise ValueError(f"brightness={brightness!r} is outside (0, 1]")
     if not isinstance(n, int) or n < 1:
@@ -122,23 +179,33 @@ def generate(kind: str, n: int, dataset: str | data.Dataset = "mnist", brightnes
              seed: int = 0) -> torch.Tensor:
     """``n`` noise images of ``kind`` for ``dataset``, scaled by ``brightness``, float32 in [0, 1]."""
     check(kind, brightness, n)
+    name, options, grey = parse(kind)
     ds = data.load(dataset) if isinstance(dataset, str) else dataset
     g = torch.Generator().manual_seed(seed)
-    return (KINDS[kind](n, ds, g).float() * brightness).contiguous()
+    if grey and ds.shape[0] > 1:  # one value per pixel for every channel, from the channels' mean statistics
+        mono = _Mono(ds)
+        images = KINDS[name](n, mono, g, **options).expand(n, *ds.shape)
+    else:
+        images = KINDS[name](n, ds, g, **options)
+    return (images.float() * brightness).contiguous()
 
 
-@torch.inference_mode()
+class _Mono:
+    """A one-channel view of a data set's statistics and images, for grey noise."""
+
+    def __init__(self, ds):
+        self.shape = (1, *ds.shape[1:])
+        self.mean, self.std = (sum(ds.mean) / len(ds.mean),), (sum(ds.std) / len(ds.std),)
+        self.x_test = ds.x_test.float().mean(1, keepdim=True).round().to(torch.uint8)
+
+
 def answers(models, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """The class each model gives each image: an (n_models, n) int64 tensor.
+    """The class each model gives each image: an (n_models, n) int64 tensor, each model in its
+    inference precision (``train.predict_logits``).
 
     Batches of 512 (benchmarks/bench_noise.py): larger ones push the CNNs' activations out of
     the CPU caches and run slower, not faster.
     """
     if len(models) == 0:
         raise ValueError("the model list is empty; give at least one model")
-    out = torch.empty((len(models), len(x)), dtype=torch.int64)
-    for m, model in enumerate(models):
-        model.eval()
-        for i in range(0, len(x), batch_size):
-            out[m, i:i + batch_size] = model(x[i:i + batch_size]).argmax(1)
-    return out
+    return torch.stack([predict_logits(model, x, batch_size).argmax(1) for model in models])

@@ -6,8 +6,13 @@ Here: an MNIST digit is pasted at a random position on a larger blank canvas, a 
 regresses the position (two outputs: the shift along x and y, in pixels, 0 = centred), and
 every *training* target carries Gaussian noise of standard deviation σ pixels. The paper's
 averaging argument: the network's answer at x is close to a k^C-weighted mean of the noisy
-targets of the N_S(x) training inputs it treats like x, so the noise it inherits has
-standard deviation about σ/√N_S(x) per coordinate.
+targets of the training inputs it treats like x, so the noise it inherits has a standard
+deviation of about σ/√N per coordinate, N a count of those inputs.
+
+The inherited noise is measured directly, by **paired retrainings**: two networks with the same
+initialisation, the same canvases and the same minibatch order, whose targets carry independent
+draws of the noise. Whatever differs between their answers comes from the target noise, and
+(a − b)/√2 has the standard deviation of the noise one network inherited.
 """
 from __future__ import annotations
 
@@ -15,10 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import architectures, similarity, train
+from . import architectures, checks, similarity, train
 
 # Bump when a change alters a number computed here: it is part of the book's cache keys.
-VERSION = 1
+VERSION = 2
 DIGIT = 28
 
 
@@ -66,64 +71,84 @@ def regressor(canvas: int = 40, mean: float = 0.1307, std: float = 0.3081) -> nn
         nn.Linear(32 * side * side, 64), nn.ReLU(), nn.Linear(64, 2))
 
 
-def experiment(ds, sigma: float, seed: int, *, n_train: int, n_test: int, n_reference: int,
-               epochs: int, canvas: int = 40, batch_size: int = 128, lr: float = 1e-3,
-               eps: float = 1e-4, progress: bool = False) -> np.ndarray:
-    """Train one regressor on ``n_train`` shifted training digits with targets noised by
-    ``sigma``, and return, for ``n_test`` shifted test digits, an (n_test, 5) array: true shift
-    (2), predicted shift (2) and N_S over the first ``n_reference`` training canvases."""
-    check(sigma, canvas)
-    for name, value in (("n_train", n_train), ("n_test", n_test), ("n_reference", n_reference),
-                        ("epochs", epochs)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r} must be a positive integer")
-    if n_reference > n_train:
-        raise ValueError(f"n_reference={n_reference} exceeds n_train={n_train}: S is the training set")
+def data(ds, n_train: int, n_test: int, canvas: int, seed: int):
+    """Training and test canvases with their true shifts (the training ones fixed by ``seed``)."""
     x_train, shift_train = shifted_digits(ds.x_train[:n_train], canvas, seed=seed)
     x_test, shift_test = shifted_digits(ds.x_test[:n_test], canvas, seed=1_000_000 + seed)
+    return x_train, shift_train, x_test, shift_test
+
+
+def fit(ds, sigma: float, seed: int, noise_seed: int, *, n_train: int, epochs: int, repeats: int = 1,
+        canvas: int = 40, batch_size: int = 128, lr: float = 1e-3) -> nn.Module:
+    """A regressor trained on ``n_train`` canvases (fixed by ``seed``, as are its initialisation
+    and minibatch order), each appearing ``repeats`` times with independent target noise of std
+    ``sigma`` (drawn from ``noise_seed``). The number of optimiser steps does not depend on
+    ``repeats``: the r-fold data set is seen for epochs/r epochs."""
+    check(sigma, canvas)
+    for name, value in (("n_train", n_train), ("epochs", epochs), ("repeats", repeats)):
+        checks.positive_int(name, value)
+    if epochs % repeats:
+        raise ValueError(f"epochs={epochs} must be a multiple of repeats={repeats} (equal optimiser steps)")
+    x_train, shift_train, _, _ = data(ds, n_train, 1, canvas, seed)
+    targets = noisy_targets(shift_train.repeat(repeats, 1), sigma, noise_seed)
     torch.manual_seed(seed)
     model = regressor(canvas)
-    train.fit(model, x_train, noisy_targets(shift_train, sigma, seed), epochs=epochs,
-              batch_size=batch_size, lr=lr, seed=seed, loss=nn.MSELoss(), progress=progress,
-              desc=f"registration σ={sigma:g}")
-    predicted = train.predict_logits(model, x_test)
-    n_s = similarity.density(model, x_test, S=x_train[:n_reference], eps=eps)
-    return torch.cat([shift_test, predicted, n_s[:, None]], 1).numpy()
+    train.fit(model, x_train.repeat(repeats, 1, 1, 1), targets,
+              train.Recipe(epochs=epochs // repeats, batch_size=batch_size, lr=lr), seed=seed, loss=nn.MSELoss(),
+              progress=False)
+    return model
 
 
-def errors(result: np.ndarray) -> np.ndarray:
-    """Per test input of an ``experiment`` array, the distance in pixels between the predicted
-    and the true shift."""
-    return np.sqrt(((result[:, 2:4] - result[:, 0:2]) ** 2).sum(1))
+def paired_run(ds, sigma: float, seed: int, *, n_train: int, n_test: int, epochs: int, repeats: int = 1,
+               canvas: int = 40, n_queries: int = 0, eps: float = 1e-4) -> tuple[np.ndarray, np.ndarray | None]:
+    """Two regressors that differ only in the draw of their target noise (noise seeds 0 and 1; at
+    σ = 0 one is trained and used twice). Returns (n_test, 6): true shift, prediction a,
+    prediction b on the test canvases; and, if ``n_queries``, k^C of network a between the first
+    ``n_queries`` test canvases and every training canvas, (n_queries, n_train) — else None."""
+    x_train, _, x_test, shift_test = data(ds, n_train, n_test, canvas, seed)
+    preds, models = [], []
+    for noise_seed in ((0,) if sigma == 0 else (0, 1)):
+        models.append(fit(ds, sigma, seed, noise_seed, n_train=n_train, epochs=epochs, repeats=repeats, canvas=canvas))
+        preds.append(train.predict_logits(models[-1], x_test))
+    if len(preds) == 1:
+        preds.append(preds[0])
+    kernel = (similarity.cross_kernel(models[0], train.to_float(x_test[:n_queries]), x_train, eps=eps).numpy()
+              if n_queries else None)
+    return torch.cat([shift_test, *preds], 1).numpy(), kernel
 
 
-def summarise(results: dict, sigma0: float = 0.0):
-    """Per σ and seed, from ``{(sigma, seed): experiment array}``: the test RMSE per coordinate,
-    the part of it the target noise added (√(RMSE² − RMSE₀²), RMSE₀ the mean over seeds at
-    ``sigma0``), the averaging argument's prediction of that part, σ·√mean(1/N_S), and of the
-    whole RMSE, √(RMSE₀² + σ²·mean(1/N_S)), and the Spearman
-    correlation across test inputs of the error with 1/√N_S. A pandas DataFrame."""
-    import pandas as pd
-    from scipy.stats import spearmanr
+def inherited_noise(run: np.ndarray) -> float:
+    """Per coordinate, the standard deviation of the noise one network inherited from its
+    targets: RMS of (a − b)/√2 over test canvases and both coordinates."""
+    return float(np.sqrt((((run[:, 2:4] - run[:, 4:6]) ** 2) / 2).mean()))
 
-    rmse = {k: float(np.sqrt(((v[:, 2:4] - v[:, 0:2]) ** 2).mean())) for k, v in results.items()}
-    base = [r for (s, _), r in rmse.items() if s == sigma0]
-    rmse0 = float(np.mean(base)) if base else float("nan")
-    rows = []
-    for (sigma, seed), v in sorted(results.items()):
-        error = errors(v)
-        n_s = v[:, 4]
-        positive = n_s > 0
-        inv = 1 / np.sqrt(n_s[positive])
-        rows.append({
-            "sigma": sigma, "seed": seed, "test RMSE": rmse[sigma, seed],
-            "RMSE / sigma": rmse[sigma, seed] / sigma if sigma > 0 else float("nan"),
-            "noise part": float(np.sqrt(max(rmse[sigma, seed] ** 2 - rmse0 ** 2, 0.0))),
-            "predicted sigma/sqrt(N_S)": float(sigma * np.sqrt(np.mean(inv ** 2))),
-            "predicted test RMSE": float(np.sqrt(rmse0 ** 2 + sigma ** 2 * np.mean(inv ** 2))),
-            "median N_S": float(np.median(n_s)),
-            "N_S <= 0": int((~positive).sum()),
-            "spearman(error, 1/sqrt(N_S))": (float(spearmanr(error[positive], inv).statistic)
-                                              if np.ptp(inv) > 0 else float("nan")),
-        })
-    return pd.DataFrame(rows)
+
+def rmse(run: np.ndarray) -> float:
+    """Test RMSE per coordinate of network a against the true shifts."""
+    return float(np.sqrt(((run[:, 2:4] - run[:, 0:2]) ** 2).mean()))
+
+
+def errors(run: np.ndarray) -> np.ndarray:
+    """Per test canvas, the distance in pixels between network a's prediction and the true shift."""
+    return np.sqrt(((run[:, 2:4] - run[:, 0:2]) ** 2).sum(1))
+
+
+READINGS = ("raw N_S", "effective count", "centred", "thresholded")
+
+
+def counts(k: np.ndarray, threshold: float = 0.5) -> dict[str, np.ndarray]:
+    """Readings of "how many training inputs the network treats like x" from each row of k^C
+    (queries × training inputs):
+
+    - **raw N_S** = Σ_j k(x, x_j), the paper's density;
+    - **effective count** (Σ_j k)² / Σ_j k², the number of equally weighted targets whose mean
+      has the variance of the k-weighted mean: the count the averaging argument needs;
+    - **centred**: Σ_j max(k(x, x_j) − k̄(x), 0), with k̄(x) the mean of the row — the common
+      component every training input shares removed;
+    - **thresholded**: #{j : k(x, x_j) > ``threshold``}.
+    """
+    k = np.asarray(k, dtype=float)
+    raw = k.sum(1)
+    centred = np.clip(k - k.mean(1, keepdims=True), 0, None).sum(1)
+    return {"raw N_S": raw, "effective count": raw ** 2 / np.maximum((k ** 2).sum(1), 1e-30),
+            "centred": centred, "thresholded": (k > threshold).sum(1).astype(float)}

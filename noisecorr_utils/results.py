@@ -21,22 +21,74 @@ def save_table(df, profile: str, name: str) -> Path:
     return path
 
 
+def cache_key(what: str, depends=(), **parts) -> dict:
+    """A cache key: what is computed, the ``VERSION`` of every module it depends on (bumped when a
+    change there alters a number), and every parameter, model key and input it depends on."""
+    versions = {m.__name__.rsplit(".", 1)[-1]: getattr(m, "VERSION", getattr(m, "CODE_VERSION", None))
+                for m in depends}
+    return {"what": what, "versions": versions, **parts}
+
+
+def _cache_file(key: dict, suffix: str) -> Path:
+    import hashlib
+    import json
+
+    blob = json.dumps(key, sort_keys=True, default=str)
+    return results_dir() / "cache" / f"{hashlib.sha256(blob.encode()).hexdigest()[:20]}{suffix}"
+
+
+def cached_table(key: dict, compute) -> "pandas.DataFrame":
+    """``compute()`` (a DataFrame), stored under ``results/cache/`` as JSON by a hash of ``key``
+    (see ``cache_key``); read back on the next call. Written atomically."""
+    import pandas as pd
+
+    path = _cache_file(key, ".json")
+    if path.exists():
+        try:
+            return pd.read_json(path, orient="split")
+        except ValueError:
+            pass  # damaged: recompute
+    value = compute()
+    with atomic_path(path) as tmp:
+        value.to_json(tmp, orient="split", double_precision=15)
+    return value
+
+
+def is_cached(key: dict, suffix: str = ".npy") -> bool:
+    """Whether a result of ``key`` is stored (``.npy``: ``cached_array``, ``.npz``: ``store_arrays``)."""
+    return _cache_file(key, suffix).exists()
+
+
+def store_arrays(key: dict, **arrays) -> None:
+    """Several named numpy arrays under one key, atomically (read back with ``load_arrays``)."""
+    import numpy as np
+
+    with atomic_path(_cache_file(key, ".npz")) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+
+def load_arrays(key: dict) -> dict:
+    import numpy as np
+
+    with np.load(_cache_file(key, ".npz"), allow_pickle=False) as z:
+        return {name: z[name] for name in z.files}
+
+
 def cached_array(key: dict, compute):
     """``compute()`` (a numpy array or torch tensor), stored under ``results/cache/`` by a hash of
     ``key`` (which must name everything the result depends on, e.g. model spec keys and
     parameters), so a rebuild of the book recomputes nothing. Written atomically."""
-    import hashlib
-    import json
-
     import numpy as np
 
-    blob = json.dumps(key, sort_keys=True, default=str)
-    path = results_dir() / "cache" / f"{hashlib.sha256(blob.encode()).hexdigest()[:20]}.npy"
+    path = _cache_file(key, ".npy")
     if path.exists():
         try:
             return np.load(path, allow_pickle=False)
         except ValueError:
             pass  # damaged: recompute
+    if compute is None:
+        raise KeyError(f"nothing cached for {key.get('what', key)!r} and nothing to compute it with")
     value = compute()
     value = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
     with atomic_path(path) as tmp:

@@ -2,8 +2,10 @@
 
 Observed agreement p_o = P(a = b); chance agreement p_e = Σ_k p_a(k)·p_b(k), what two models
 with these answer distributions would share if they answered independently; Cohen's κ =
-(p_o − p_e)/(1 − p_e) (Cohen, 1960). Confidence intervals: a t-interval over seeds or model
-pairs, and a bootstrap over images; a permutation null for κ.
+(p_o − p_e)/(1 − p_e) (Cohen, 1960). Confidence intervals: a t-interval over seeds for
+per-model quantities; for quantities averaged over pairs of models, a delete-one-seed jackknife
+(pairs share models, so they are not independent); a bootstrap over images for one pair; a
+permutation null for κ. Verdicts: one family of rules (``verdict_band``, ``verdict_side``).
 """
 from __future__ import annotations
 
@@ -104,6 +106,14 @@ def mean_ci(values, level: float = 0.95, bounds=(-np.inf, np.inf)) -> tuple[floa
     return m, max(bounds[0], m - half), min(bounds[1], m + half)
 
 
+def seed_ci(values, level: float = 0.95, bounds=(-np.inf, np.inf)) -> tuple[float, float, float]:
+    """``mean_ci`` over seeds, but with a single seed the mean and an undefined (NaN) interval."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 1:
+        return float(v[0]), float("nan"), float("nan")
+    return mean_ci(v, level, bounds)
+
+
 def class_shares(answers, n_classes: int) -> np.ndarray:
     """Share of each class among a model's answers; ``answers`` (n,) or (m, n) -> (k,) or (m, k)."""
     a = _as_np(answers)
@@ -112,53 +122,184 @@ def class_shares(answers, n_classes: int) -> np.ndarray:
     return np.stack([np.bincount(r, minlength=n_classes) / a.shape[1] for r in a])
 
 
-def verdict_close(measured: float, ci: tuple[float, float], claimed: float,
-                  tol: float = 0.10, loose: float = 0.25) -> str:
-    """Rule for a claimed proportion: *reproduced* if the claim lies in our CI or within ``tol``
-    (absolute) of our mean; *partly* if within ``loose``; else *not reproduced*."""
-    gap = abs(measured - claimed)
-    if ci[0] <= claimed <= ci[1] or gap <= tol:
-        return "reproduced"
-    return "partly" if gap <= loose else "not reproduced"
+# ---------------------------------------------------------------------------------------------
+# Pairs of models, and confidence intervals whose unit is the seed
+
+def pair_matrices(answers: np.ndarray, n_classes: int) -> dict[str, np.ndarray]:
+    """p_o, p_e, κ and mutual information (bits) of every pair of rows of ``answers`` (models, n):
+    four symmetric (models, models) arrays with NaN on the diagonal."""
+    a = _as_np(answers)
+    m = len(a)
+    out = {k: np.full((m, m), np.nan) for k in ("p_o", "p_e", "kappa", "mi_bits")}
+    for i in range(m):
+        for j in range(i + 1, m):
+            r = agreement(a[i], a[j], n_classes).as_dict()
+            for k, v in r.items():
+                out[k][i, j] = out[k][j, i] = v
+    return out
 
 
-def verdict_drop(high: tuple[float, float, float], low: tuple[float, float, float],
-                 present: float = 0.5, gone: float = 0.10) -> str:
-    """Rule for "X disappears" (a share ``high`` at one setting, ``low`` at another, each
-    (mean, lo, hi)): *reproduced* if X was clearly there (CI above ``present``) and is clearly
-    gone (CI below ``gone``); *partly* if it only fell (CIs disjoint); else *not reproduced*."""
-    if high[1] > present and low[2] < gone:
-        return "reproduced"
-    return "partly" if low[2] < high[1] else "not reproduced"
+def _t_interval(theta: float, variance: float, df: int, level: float, bounds) -> tuple[float, float, float]:
+    half = float(_st.t.ppf((1 + level) / 2, df) * np.sqrt(variance))
+    return theta, max(bounds[0], theta - half), min(bounds[1], theta + half)
 
 
-def verdict_uncorrelated(kappa_ci: tuple[float, float], weak: float = 0.2, moderate: float = 0.4) -> str:
-    """Rule for "no correlation": *reproduced* if κ's CI reaches below ``weak`` (slight agreement
-    on the Landis–Koch scale), *partly* if below ``moderate``, else *not reproduced*."""
-    if kappa_ci[0] <= weak:
-        return "reproduced"
-    return "partly" if kappa_ci[0] <= moderate else "not reproduced"
+def jackknife_within(values: np.ndarray, level: float = 0.95, bounds=(-np.inf, np.inf)):
+    """Mean of a pair statistic over the pairs of ``n`` seeds of one group (``values`` an (n, n)
+    symmetric matrix; NaN pairs are left out) and its 95% interval from a delete-one-seed
+    jackknife: pairs share models, so the seed, not the pair, is the independent unit
+    (Efron & Stein, 1981; for U-statistics, Arvesen, 1969). t quantile with n − 1 df.
+    Returns (mean, lo, hi); NaN bounds with fewer than 3 seeds holding a defined pair."""
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    iu = np.triu_indices(n, 1)
+    theta = float(np.nanmean(v[iu])) if np.isfinite(v[iu]).any() else float("nan")
+    if n < 3 or not np.isfinite(theta):
+        return theta, float("nan"), float("nan")
+    loo = []
+    for s in range(n):
+        keep = np.delete(np.arange(n), s)
+        w = v[np.ix_(keep, keep)][np.triu_indices(n - 1, 1)]
+        loo.append(np.nanmean(w) if np.isfinite(w).any() else np.nan)
+    loo = np.asarray(loo)
+    if not np.isfinite(loo).all():
+        return theta, float("nan"), float("nan")
+    variance = (n - 1) / n * ((loo - loo.mean()) ** 2).sum()
+    return _t_interval(theta, variance, n - 1, level, bounds)
 
 
-def verdict_above(ci: tuple[float, float], strong: float, weak: float) -> str:
-    """Rule for "X is large": *reproduced* if the whole CI lies above ``strong``, *partly* if it
-    lies above ``weak``, else *not reproduced*."""
-    if ci[0] > strong:
-        return "reproduced"
-    return "partly" if ci[0] > weak else "not reproduced"
+def jackknife_between(values: np.ndarray, level: float = 0.95, bounds=(-np.inf, np.inf)):
+    """Mean of a pair statistic over every pair (a, b) of two groups' seeds (``values`` an
+    (n_a, n_b) matrix) and its 95% interval: the delete-one-seed jackknife variances of both
+    groups added (each group's seeds resampled independently), t quantile with min(n_a, n_b) − 1
+    df. Returns (mean, lo, hi)."""
+    v = np.asarray(values, dtype=float)
+    na, nb = v.shape
+    theta = float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
+    if min(na, nb) < 2 or not np.isfinite(theta):
+        return theta, float("nan"), float("nan")
+    la = np.array([np.nanmean(np.delete(v, a, 0)) for a in range(na)])
+    lb = np.array([np.nanmean(np.delete(v, b, 1)) for b in range(nb)])
+    if not (np.isfinite(la).all() and np.isfinite(lb).all()):
+        return theta, float("nan"), float("nan")
+    variance = (na - 1) / na * ((la - la.mean()) ** 2).sum() + (nb - 1) / nb * ((lb - lb.mean()) ** 2).sum()
+    return _t_interval(theta, variance, min(na, nb) - 1, level, bounds)
 
 
-def verdict_below(ci: tuple[float, float], strong: float, weak: float) -> str:
-    """Rule for "X is small": *reproduced* if the whole CI lies below ``strong``, *partly* if it
-    lies below ``weak``, else *not reproduced*."""
-    if ci[1] < strong:
-        return "reproduced"
-    return "partly" if ci[1] < weak else "not reproduced"
+PAIR_BOUNDS = {"p_o": (0, 1), "p_e": (0, 1), "kappa": (-1, 1), "mi_bits": (0, np.inf)}
 
 
-def verdict_within(ci: tuple[float, float], low: float, high: float) -> str:
-    """Rule for "X ≈ a predicted value" (as a ratio, say): *reproduced* if the whole CI lies in
-    [low, high], *partly* if it overlaps it, else *not reproduced*."""
+def pair_mean(values: np.ndarray, rows_a, rows_b=None, bounds=(-np.inf, np.inf)) -> tuple[float, float, float]:
+    """Mean of a pair statistic (a (models, models) matrix) over the pairs within ``rows_a`` or
+    between ``rows_a`` and ``rows_b``, with its seed-level 95% jackknife interval."""
+    m, lo, hi = (jackknife_within(values[np.ix_(rows_a, rows_a)]) if rows_b is None
+                 else jackknife_between(values[np.ix_(rows_a, rows_b)]))
+    return (m, max(bounds[0], lo), min(bounds[1], hi)) if lo == lo else (m, lo, hi)
+
+
+def pair_table(answers_at: dict, rows: dict[str, list[int]], comparisons: dict, n_classes: int = 10):
+    """One row per comparison ``name -> (group A, group B or None for pairs within A, brightness)``:
+    p_o, p_e, κ and MI (bits) averaged over its pairs of models, each with a seed-level 95%
+    interval, the number of seeds, and how many of its models answer one class to (almost)
+    everything (κ is then degenerate). ``answers_at[brightness]`` is (models, n)."""
+    import pandas as pd
+
+    matrices = {b: pair_matrices(a, n_classes) for b, a in answers_at.items()}
+    out = []
+    for name, (ga, gb, b) in comparisons.items():
+        ra, rb = rows[ga], (rows[gb] if gb else None)
+        row = {"comparison": name, "group A": ga, "group B": gb or ga, "brightness": b,
+               "seeds": len(ra) if gb is None else min(len(ra), len(rb))}
+        for key, bounds in PAIR_BOUNDS.items():
+            m, lo, hi = pair_mean(matrices[b][key], ra, rb, bounds)
+            row.update({key: m, f"{key}_lo": lo, f"{key}_hi": hi})
+        row["degenerate models"] = sum(degenerate(answers_at[b][i], n_classes) for i in ra + (rb or []))
+        out.append(row)
+    return pd.DataFrame(out).set_index("comparison")
+
+
+def difference_ci(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
+    """a − b for two estimates from disjoint sets of seeds, each (mean, lo, hi): the half-widths
+    added in quadrature (independent errors)."""
+    ha, hb = (a[2] - a[1]) / 2, (b[2] - b[1]) / 2
+    half = float(np.hypot(ha, hb))
+    d = a[0] - b[0]
+    return d, d - half, d + half
+
+
+def degenerate(answers, n_classes: int, share: float = 0.99) -> bool:
+    """Whether a model gives (almost) one class to every input, which makes κ with any partner
+    0 or undefined whatever the pairing: such a κ says nothing about correlation."""
+    return bool(class_shares(answers, n_classes).max() >= share)
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts: one family of rules for every chapter. A claim is *reproduced* when the 95% CI lies
+# inside its tolerance band (or wholly on the claimed side of a threshold), *not reproduced*
+# when the CI lies wholly outside it, and *inconclusive* otherwise — a wide interval never
+# passes. A claim about a network as good as the source's is *not tested* on a weaker one.
+
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
+NOT_TESTED, DEGENERATE = "not tested", "degenerate"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_TESTED, DEGENERATE)
+
+
+def _valid(ci) -> bool:
+    return len(ci) == 2 and all(c == c for c in ci)
+
+
+def verdict_band(ci: tuple[float, float], low: float, high: float) -> str:
+    """"X ≈ claim": reproduced if the CI lies inside [low, high], not reproduced if it lies
+    wholly outside, else inconclusive (also when the CI is undefined)."""
+    if not _valid(ci):
+        return INCONCLUSIVE
     if low <= ci[0] and ci[1] <= high:
-        return "reproduced"
-    return "partly" if ci[0] <= high and ci[1] >= low else "not reproduced"
+        return REPRODUCED
+    if ci[1] < low or ci[0] > high:
+        return NOT_REPRODUCED
+    return INCONCLUSIVE
+
+
+def verdict_side(ci: tuple[float, float], threshold: float, side: str) -> str:
+    """"X > threshold" (side ``above``) or "X < threshold" (``below``): reproduced if the whole CI
+    lies on that side, not reproduced if it lies wholly on the other, else inconclusive."""
+    return verdict_band(ci, *side_band(threshold, side))
+
+
+def side_band(threshold: float, side: str) -> tuple[float, float]:
+    """The band of a one-sided claim: [threshold, ∞) above, (−∞, threshold] below."""
+    if side not in ("above", "below"):
+        raise ValueError(f"side={side!r}; allowed: above, below")
+    return (threshold, np.inf) if side == "above" else (-np.inf, threshold)
+
+
+def verdict_all(*verdicts: str) -> str:
+    """A claim made of parts: reproduced if every part is, not reproduced if any part is not,
+    not tested or degenerate if a part is (and none failed), else inconclusive."""
+    if NOT_REPRODUCED in verdicts:
+        return NOT_REPRODUCED
+    for special in (NOT_TESTED, DEGENERATE, INCONCLUSIVE):
+        if special in verdicts:
+            return special
+    return REPRODUCED
+
+
+def gated(verdict: str, accuracy: float, required: float) -> str:
+    """``verdict``, unless the models' mean accuracy is below ``required`` (the source's network's):
+    then the claim is *not tested* by them."""
+    return verdict if accuracy >= required else NOT_TESTED
+
+
+def seeds_to_decide(estimate: tuple[float, float, float], n: int, low: float, high: float) -> int | None:
+    """About how many seeds would make a band verdict decisive, from the current interval
+    (half-width ∝ 1/√n): None if it is already decisive or if no number would do (the estimate
+    sits on a band edge)."""
+    m, lo, hi = estimate
+    if not (m == m and lo == lo and hi == hi) or verdict_band((lo, hi), low, high) != INCONCLUSIVE:
+        return None
+    half = (hi - lo) / 2
+    room = min(m - low, high - m) if low <= m <= high else min(abs(m - low), abs(m - high))
+    room = float(room)
+    if room <= 0:
+        return None
+    return int(np.ceil(n * (half / room) ** 2))

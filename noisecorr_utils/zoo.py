@@ -1,16 +1,25 @@
 """The model zoo: a frozen :class:`ModelSpec` names a trained network; ``get_model`` trains it
 once and afterwards loads it from a cache keyed by the spec's hash.
 
-Cache layout (``models/``): ``<arch>-<dataset>-<key>.pt`` (the state dict) and, beside it,
-``.json`` (the spec, test accuracy, training curve and seconds, library versions and the
-sha256 of the weights file). Both are written atomically, the record last, so a killed
-training leaves nothing that is ever loaded; a weights file whose sha256 does not match its
-record is reported in one line and trained again.
+Cache layout (``models/``): ``<arch>-<dataset>-<key>.pt`` (the state dict, on the CPU) and,
+beside it, ``.json`` (the spec, its training recipe, test accuracy, training curve and seconds,
+device, threads, library versions and the sha256 of the weights file). Both are written
+atomically, the record last, so a killed training leaves nothing that is ever loaded; a weights
+file whose sha256 does not match its record is reported in one line and trained again.
+
+``get_models(specs, workers=2)`` trains the missing models of a list in parallel on any
+``concurrent.futures`` executor (by default two worker processes with one thread each: on two
+cores that trains a zoo of small models faster than one process with two threads; see
+``benchmarks/bench_zoo.py``). Workers only compute: they return the weights and the record,
+and the caller writes the cache, so workers need no shared disk — a Dask cluster's
+``Client.get_executor()`` trains a zoo on several machines the same way.
 """
 from __future__ import annotations
 
+import concurrent.futures as cf
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import platform
@@ -21,27 +30,31 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from . import architectures, data, train
+from . import architectures, checks, data, devices, parallel, progress, train
 from .paths import atomic_path, models_dir
 
 # Bump when a change to training or to an architecture makes old cached weights stale.
-CODE_VERSION = 1
+CODE_VERSION = 2
+MONITOR = 2000  # random test images evaluated after every epoch (the whole test set at the end)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Everything that decides a trained model's weights."""
+    """Everything that decides a trained model's weights. ``epochs``, ``batch_size``, ``lr`` and
+    ``precision`` left as None take the architecture's recipe (``train.recipe_for``)."""
 
     arch: str
     dataset: str = "mnist"
     seed: int = 0
-    epochs: int = 2
-    batch_size: int = 128
-    lr: float = 1e-3
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
     permutation_seed: int | None = None  # train (and answer) on pixels shuffled by this fixed seed
     width: float = 1.0                   # multiplies every layer's channels / units
     n_train: int | None = None           # use the first n training images (None: all)
     label_noise: float = 0.0             # share of training labels replaced by random classes
+    precision: str | None = None         # "fp32" or "bf16"; None: the recipe's, if this machine runs it
+    classes: tuple[str, ...] | None = None  # train on these classes of the data set only (None: all)
 
     def __post_init__(self):
         if self.arch not in architectures.ARCHITECTURES:
@@ -49,28 +62,39 @@ class ModelSpec:
                              f"{', '.join(architectures.ARCHITECTURES)}")
         data.check_name(self.dataset)
         for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}={value!r} must be a positive integer")
+            if getattr(self, name) is not None:
+                checks.positive_int(name, getattr(self, name))
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed={self.seed!r} must be a non-negative integer")
-        if not self.lr > 0:
+        if self.lr is not None and not self.lr > 0:
             raise ValueError(f"lr={self.lr!r} must be positive")
         if not self.width > 0:
             raise ValueError(f"width={self.width!r} must be positive")
-        if self.n_train is not None and (not isinstance(self.n_train, int) or self.n_train < 1):
-            raise ValueError(f"n_train={self.n_train!r} must be a positive integer or None")
+        if self.n_train is not None:
+            checks.positive_int("n_train", self.n_train)
         if not 0 <= self.label_noise < 1:
             raise ValueError(f"label_noise={self.label_noise!r} must be in [0, 1)")
+        if self.precision is not None:
+            devices.check_precision(self.precision, devices.resolve())
+        if self.classes is not None:
+            object.__setattr__(self, "classes", tuple(self.classes))
+            data.check_classes(self.dataset, self.classes)
+
+    @property
+    def recipe(self) -> train.Recipe:
+        """The training recipe: the architecture's, with this spec's overrides."""
+        base = train.recipe_for(self.arch, self.dataset, self.permutation_seed is not None)
+        precision = self.precision
+        if precision is None and not devices.bf16_supported(devices.resolve()):
+            precision = "fp32"  # the recipe's bf16 cannot run here: fall back (another key)
+        return base.replace(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, precision=precision)
 
     @property
     def key(self) -> str:
-        fields = dataclasses.asdict(self)
-        if fields["label_noise"] == 0.0:
-            del fields["label_noise"]  # keeps the keys of models cached before this field existed
-        version = architectures.VERSIONS.get(self.arch, 1)
-        if version != 1:
-            fields["arch_version"] = version
+        fields = {k: v for k, v in dataclasses.asdict(self).items()
+                  if k not in ("epochs", "batch_size", "lr", "precision") and not (k == "classes" and v is None)}
+        fields["recipe"] = dataclasses.asdict(self.recipe)
+        fields["arch_version"] = architectures.VERSIONS.get(self.arch, 1)
         blob = json.dumps({**fields, "code": CODE_VERSION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -78,6 +102,8 @@ class ModelSpec:
     def label(self) -> str:
         """A short readable name, e.g. ``lenet·perm·s3``."""
         parts = [self.arch]
+        if self.classes is not None:
+            parts.append("/".join(self.classes))
         if self.width != 1.0:
             parts.append(f"w{self.width:g}")
         if self.permutation_seed is not None:
@@ -91,15 +117,21 @@ class ModelSpec:
         return dataclasses.replace(self, **changes)
 
 
+def dataset(spec: ModelSpec) -> data.Dataset:
+    """The data a spec trains and is tested on: its data set, or the subset of its ``classes``."""
+    return data.load(spec.dataset) if spec.classes is None else data.subset(spec.dataset, spec.classes)
+
+
 def training_labels(spec: ModelSpec, ds: data.Dataset | None = None) -> torch.Tensor:
     """The labels a spec trains on: the first n_train true labels, a share ``label_noise`` of
-    them replaced by classes drawn uniformly at random (seeded by the spec's seed)."""
-    ds = ds or data.load(spec.dataset)
+    them replaced by one of the *other* classes drawn uniformly (seeded by the spec's seed), so
+    that exactly that share of the labels is wrong in expectation."""
+    ds = ds or dataset(spec)
     y = ds.y_train[:spec.n_train or len(ds.y_train)].clone()
     if spec.label_noise:
         g = torch.Generator().manual_seed(10_000 + spec.seed)
         hit = torch.rand(len(y), generator=g) < spec.label_noise
-        y[hit] = torch.randint(0, ds.n_classes, (int(hit.sum()),), generator=g)
+        y[hit] = (y[hit] + torch.randint(1, ds.n_classes, (int(hit.sum()),), generator=g)) % ds.n_classes
     return y
 
 
@@ -118,7 +150,7 @@ def _file_sha256(path) -> str:
 
 def build(spec: ModelSpec, ds: data.Dataset | None = None) -> nn.Module:
     """The untrained network of a spec (seeded initialisation)."""
-    ds = ds or data.load(spec.dataset)
+    ds = ds or dataset(spec)
     torch.manual_seed(spec.seed)
     return architectures.build(spec.arch, ds.shape, ds.n_classes, ds.mean, ds.std,
                                width=spec.width, permutation_seed=spec.permutation_seed)
@@ -130,10 +162,9 @@ def record(spec: ModelSpec) -> dict | None:
     if not (weights.exists() and meta.exists()):
         return None
     try:
-        rec = json.loads(meta.read_text())
+        return json.loads(meta.read_text())
     except ValueError:
         return None
-    return rec
 
 
 def _load_cached(spec: ModelSpec, ds) -> nn.Module | None:
@@ -145,11 +176,70 @@ def _load_cached(spec: ModelSpec, ds) -> nn.Module | None:
         print(f"noisecorr: cached model {weights.name} is corrupt (sha256 mismatch); training it "
               "again", file=sys.stderr)
         return None
+    return _ready(spec, torch.load(weights, map_location="cpu", weights_only=True), rec, ds)
+
+
+def _ready(spec: ModelSpec, state: dict, rec: dict, ds=None) -> nn.Module:
+    """The network of ``spec`` with trained weights, in eval mode, in its recipe's memory format,
+    carrying its spec and record (``train.predict_logits`` reads the inference precision there)."""
     model = build(spec, ds)
-    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    model.load_state_dict(state)
+    if spec.recipe.channels_last:
+        model.to(memory_format=torch.channels_last)
     model.eval()
     model.spec, model.record = spec, rec
     return model
+
+
+def prepare(spec: ModelSpec, model: nn.Module, ds: data.Dataset | None = None) -> None:
+    """Set what an architecture takes from the training data before training (airnet's whitening)."""
+    if spec.arch in architectures.DATA_INIT:
+        ds = ds or dataset(spec)
+        architectures.DATA_INIT[spec.arch](model, train.to_float(ds.x_train[:5000]))
+
+
+def train_spec(spec: ModelSpec, progress_bar: bool = False) -> tuple[bytes, dict]:
+    """Train the model of ``spec`` from scratch; return its state dict (serialised, CPU) and its
+    record without the weights' sha256. Pure computation — no cache is read or written — so any
+    executor can run it."""
+    ds = dataset(spec)
+    device = devices.resolve()
+    recipe = spec.recipe
+    n = spec.n_train or len(ds.x_train)
+    model = build(spec, ds)
+    prepare(spec, model, ds)
+    monitor = torch.randperm(len(ds.x_test), generator=torch.Generator().manual_seed(0))[:MONITOR]
+    hist = train.fit(model, ds.x_train[:n], training_labels(spec, ds), recipe, seed=spec.seed,
+                     x_test=ds.x_test[monitor], y_test=ds.y_test[monitor], progress=progress_bar,
+                     desc=spec.label, device=device)
+    model.spec = spec
+    with train.threads(train.TRAIN_THREADS):
+        test_accuracy = train.accuracy(model, ds.x_test, ds.y_test)
+    buffer = io.BytesIO()
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buffer)
+    rec = {
+        "spec": dataclasses.asdict(spec), "key": spec.key, "code_version": CODE_VERSION,
+        "recipe": dataclasses.asdict(recipe),
+        "test_accuracy": test_accuracy, "epoch_monitor_accuracy": hist.epoch_test_acc,
+        "curve_steps": hist.steps, "curve_train_loss": hist.train_loss,
+        "train_seconds": round(hist.seconds, 3),
+        "n_parameters": sum(p.numel() for p in model.parameters()),
+        "device": str(device), "threads": train.TRAIN_THREADS if device.type == "cpu" else None,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": {"python": platform.python_version(), "torch": torch.__version__},
+    }
+    return buffer.getvalue(), rec
+
+
+def _store(spec: ModelSpec, weights_bytes: bytes, rec: dict) -> nn.Module:
+    """Write a trained model to the cache (weights, then the record) and return it loaded."""
+    weights, meta = _paths(spec)
+    with atomic_path(weights) as tmp:
+        tmp.write_bytes(weights_bytes)
+        rec = {**rec, "weights_sha256": _file_sha256(tmp)}
+    with atomic_path(meta) as tmp:
+        tmp.write_text(json.dumps(rec, indent=1))
+    return _ready(spec, torch.load(io.BytesIO(weights_bytes), map_location="cpu", weights_only=True), rec)
 
 
 def get_model(spec: ModelSpec, progress: bool | None = None) -> nn.Module:
@@ -157,45 +247,83 @@ def get_model(spec: ModelSpec, progress: bool | None = None) -> nn.Module:
 
     ``progress`` (a tqdm bar) defaults to on, except in a book build.
     """
-    if progress is None:
-        progress = os.environ.get("NOISECORR_BOOK") != "1"
-    ds = data.load(spec.dataset)
-    model = _load_cached(spec, ds)
-    if model is not None:
-        return model
-    n = spec.n_train or len(ds.x_train)
-    model = build(spec, ds)
-    hist = train.fit(model, ds.x_train[:n], training_labels(spec, ds), epochs=spec.epochs,
-                     batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed,
-                     x_test=ds.x_test, y_test=ds.y_test, progress=progress, desc=spec.label)
-    weights, meta = _paths(spec)
-    with atomic_path(weights) as tmp:
-        torch.save(model.state_dict(), tmp)
-        sha = _file_sha256(tmp)
-    rec = {
-        "spec": dataclasses.asdict(spec), "key": spec.key, "code_version": CODE_VERSION,
-        "test_accuracy": hist.epoch_test_acc[-1], "epoch_test_accuracy": hist.epoch_test_acc,
-        "curve_steps": hist.steps, "curve_train_loss": hist.train_loss,
-        "train_seconds": round(hist.seconds, 3), "weights_sha256": sha,
-        "n_parameters": sum(p.numel() for p in model.parameters()),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__},
-    }
-    with atomic_path(meta) as tmp:
-        tmp.write_text(json.dumps(rec, indent=1))
-    model.spec, model.record = spec, rec
-    return model
+    return get_models([spec], workers=1, progress_bar=progress)[0]
 
 
-def get_models(specs, progress: bool | None = None) -> list[nn.Module]:
-    """Train or load several models, with one line per model trained."""
-    return [get_model(s, progress=progress) for s in specs]
+def get_models(specs, workers: int | None = None, executor: cf.Executor | None = None,
+               progress_bar: bool | None = None) -> list[nn.Module]:
+    """Train or load several models; the missing ones are trained on ``executor`` (default: a
+    pool of ``workers`` processes, or this process when one is enough). One progress line per
+    model, as it is trained or loaded (``[12/42] lenet·perm·s3  trained 14 s  99.1%``)."""
+    specs = list(specs)
+    workers = parallel.default_workers() if workers is None else checks.positive_int("workers", workers)
+    if progress_bar is None:
+        progress_bar = os.environ.get("NOISECORR_BOOK") != "1"
+    models: list[nn.Module | None] = [None] * len(specs)
+    todo = []
+    for i, spec in enumerate(specs):
+        models[i] = _load_cached(spec, dataset(spec))
+        if models[i] is None:
+            todo.append(i)
+    tracker = progress.ModelTracker(len(specs))
+    for i, spec in enumerate(specs):
+        if models[i] is not None:
+            tracker.loaded(spec.label, models[i].record)
+    if not todo:
+        return models
+    tracker.begin_training()
+    own_pool = executor is None and workers > 1 and len(todo) > 1
+    if own_pool:
+        executor = parallel.pool(min(workers, len(todo)))
+    try:
+        if executor is None:
+            for i in todo:
+                models[i] = _store(specs[i], *train_spec(specs[i], progress_bar))
+                tracker.trained(specs[i].label, models[i].record)
+        else:
+            futures = {executor.submit(train_spec, specs[i]): i for i in todo}
+            for future in cf.as_completed(futures):
+                i = futures[future]
+                models[i] = _store(specs[i], *future.result())
+                tracker.trained(specs[i].label, models[i].record)
+    finally:
+        if own_pool:
+            executor.shutdown(cancel_futures=True)
+    return models
+
+
+@dataclass
+class Groups:
+    """Models of several groups (e.g. an architecture over seeds), and which rows of an answer
+    array (models, n) belong to which group."""
+
+    models: list
+    rows: dict[str, list[int]]
+
+    @property
+    def labels(self) -> list[str]:
+        return [m.spec.label for m in self.models]
+
+    def half(self, which: int) -> "Groups":
+        """The models of every other seed of each group (``which`` 0 or 1): two disjoint halves
+        for a stability check. Rows keep indexing the full answer arrays."""
+        return Groups(self.models, {g: r[which::2] for g, r in self.rows.items()})
+
+
+def load_groups(group_specs: dict[str, list[ModelSpec]], workers: int | None = None) -> Groups:
+    """Train or load every model of every group (in parallel)."""
+    specs = [s for g in group_specs.values() for s in g]
+    models = get_models(specs, workers=workers)
+    rows, i = {}, 0
+    for name, g in group_specs.items():
+        rows[name] = list(range(i, i + len(g)))
+        i += len(g)
+    return Groups(models, rows)
 
 
 def seeds_of(arch: str, n_seeds: int, **fields) -> list[ModelSpec]:
     """Specs of one architecture over seeds 0..n_seeds-1."""
-    if not isinstance(n_seeds, int) or n_seeds < 1:
-        raise ValueError(f"n_seeds={n_seeds!r} must be a positive integer")
+    checks.positive_int("n_seeds", n_seeds)
     return [ModelSpec(arch=arch, seed=s, **fields) for s in range(n_seeds)]
 
 

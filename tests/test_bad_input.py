@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import flip_byte
 
 from noisecorr_utils import data, explorer, noise, zoo
 from noisecorr_utils.paths import ROOT
@@ -34,7 +35,7 @@ CLI_CASES = {
                                        "unknown noise kind 'pink'; allowed: uniform, gaussian"),
     "one seed where a CI is asked (papermill)": (PAPERMILL + ["-p", "n_seeds", "1"],
                                                  "n_seeds=1: confidence intervals need at least 2 seeds"),
-    "non-positive epochs (papermill)": (PAPERMILL + ["-p", "epochs", "0"], "epochs=0 must be a positive integer"),
+    "non-positive epochs (papermill)": (PAPERMILL + ["-p", "epochs", "-1"], "epochs=-1 must be a positive integer"),
     "registration without the σ = 0 baseline (papermill)": (
         SIMILARITY + ["-y", "reg_sigmas: [1.0, 2.0]"], "reg_sigmas=[1.0, 2.0] must be a list holding 0 (the baseline)"),
     "negative registration σ (papermill)": (SIMILARITY + ["-y", "reg_sigmas: [0.0, -1.0]"],
@@ -45,6 +46,11 @@ CLI_CASES = {
                                             "enforce_weights=[0.0, 1.0] must be a non-empty list of positive weights"),
     "one enforcement seed (papermill)": (SIMILARITY + ["-p", "enforce_seeds", "1"],
                                          "enforce_seeds=1: confidence intervals need at least 2 seeds"),
+    "registration epochs not a multiple of a repeat count (papermill)": (
+        SIMILARITY + ["-y", "reg_repeats: [1, 3]"], "reg_epochs=4 must be a multiple of every repeat count (got 3)"),
+    "label noise of 1 (papermill)": (SIMILARITY + ["-y", "label_noise: [0.0, 1.0]"], "label_noise=1.0 must be in [0, 1)"),
+    "one seed of the large CNNs (papermill)": (PAPERMILL + ["-p", "n_seeds_large", "1"],
+                                               "n_seeds_large=1: confidence intervals need at least 2 seeds"),
 }
 
 
@@ -101,9 +107,7 @@ def test_corrupt_prepared_data_is_one_line_and_rebuilt(tmp_path):
                            capture_output=True, text=True)
     assert first.returncode == 0
     target = tmp_path / "mnist" / "y_train.npy"
-    raw = bytearray(target.read_bytes())
-    raw[-1] ^= 0x01
-    target.write_bytes(bytes(raw))
+    flip_byte(target, -1, 0x01)
     again = subprocess.run([PY, "-m", "noisecorr_utils.data", "prepare", "mnist"], env=env,
                            capture_output=True, text=True)
     assert again.returncode == 0

@@ -3,6 +3,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import built_book
 
 from noisecorr_utils import build
 
@@ -11,9 +12,8 @@ HTML = build.html_dir("ci")
 
 @pytest.fixture(scope="module")
 def pages():
-    if not (HTML / "index.html").exists():
-        pytest.fail(f"no CI book in {HTML}; run `python -m noisecorr_utils.build --profile ci` first")
-    return {p.relative_to(HTML).as_posix(): p.read_text() for p in HTML.rglob("*.html")}
+    html = built_book("ci")
+    return {p.relative_to(html).as_posix(): p.read_text() for p in html.rglob("*.html")}
 
 
 def test_every_notebook_became_a_page(pages):
@@ -40,7 +40,23 @@ def test_zoo_page_has_figures_numbers_and_provenance(pages):
     assert html.count("Plotly.newPlot") >= 5
     assert "Provenance of this page" in html and "Profile <strong>ci</strong>" in html
     assert "{glue" not in html  # every {glue} role was resolved
-    assert re.search(r"MNIST has <strong>60,000</strong>", html) or "60,000" in html
+    assert re.search(r'MNIST has <span class="pasted-text">60,000</span> training images', html)
+
+
+@pytest.mark.parametrize("page", ["book/02_noise_mnist.html", "book/03_similarity.html"])
+def test_chapters_open_with_a_summary_and_number_every_figure_and_table(pages, page):
+    html = pages[page]
+    assert html.index("Summary") < html.index("Provenance of this page")
+    figures = html.count("Plotly.newPlot")
+    numbered = len(re.findall(r'<span class="caption-number">Fig\. \d+ </span>', html))
+    assert figures > 0 and numbered == figures, f"{figures} figures, {numbered} numbered captions"
+    tables = html.count("<table")
+    assert tables == len(re.findall(r'<span class="caption-number">Table \d+ </span>', html))
+    rows = re.findall(r'<span id="((?:noise|sim)-verdict-\d+)"></span>', html)
+    links = set(re.findall(r'href="#((?:noise|sim)-verdict-\d+)"', html))
+    assert rows and links and set(rows) == links, "every verdict row is linked from the summary"
+    for target in set(re.findall(r'href="#((?:noise|sim)-verdict-\d+)"', html)):
+        assert f'id="{target}"' in html, f"a claim links to a missing verdict row {target}"
 
 
 def test_no_dead_widget_controls(pages):

@@ -11,6 +11,7 @@ import os
 import threading
 
 import pytest
+from conftest import built_book
 
 from noisecorr_utils import build
 from noisecorr_utils.paths import ROOT
@@ -26,8 +27,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 
 @pytest.fixture(scope="module")
 def server():
-    if not (HTML / "index.html").exists():
-        pytest.fail(f"no {PROFILE} book in {HTML}; run `python -m noisecorr_utils.build --profile {PROFILE}` first")
+    built_book(PROFILE)
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -68,7 +69,8 @@ def open_page(browser, url):
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
     page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="load")  # the whole document parsed (large pages stream for a while)
+    page.wait_for_load_state("networkidle")
     # plotly draws after load; on a busy machine that can take a moment
     page.wait_for_function("""() => Array.from(document.querySelectorAll('.plotly-graph-div'))
         .every(g => g._fullData && g.querySelector('.main-svg'))""", timeout=30000)
@@ -110,14 +112,12 @@ def test_noise_chapter_slider_and_menus_change_the_histogram(browser, server):
     # (which may equal the previous one where the models answer alike: hence also the titles)
     assert after_slider["state"][2] == 0 and after_slider["z"] == after_slider["expected"]
     # the noise-kind menu (first dropdown): open it, choose its second entry
-    gd.locator(".updatemenu-header-group").first.click()
-    gd.locator(".updatemenu-dropdown-button-group").first.locator(".updatemenu-dropdown-button").nth(1).click()
+    choose(page, gd, 0, 1)
     after_kind = page.evaluate(GRID_Z)
     assert after_kind["state"][0] == 1 and after_kind["z"] == after_kind["expected"]
-    assert after_kind["title"] != after_slider["title"]
+    assert after_kind["title"] != after_slider["title"] and "p_o" in after_kind["title"]
     # the model-pair menu (second dropdown)
-    gd.locator(".updatemenu-header-group").nth(1).click()
-    gd.locator(".updatemenu-dropdown-button-group").first.locator(".updatemenu-dropdown-button").nth(1).click()
+    choose(page, gd, 1, 1)
     after_pair = page.evaluate(GRID_Z)
     assert after_pair["state"][1] == 1 and after_pair["z"] == after_pair["expected"]
     assert len({before["z"], after_slider["z"], after_kind["z"], after_pair["z"]}) > 1, "no control changed the data"
@@ -128,31 +128,77 @@ def test_noise_chapter_slider_and_menus_change_the_histogram(browser, server):
 TRACE0 = """(title) => { const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
     .find(g => ((g.layout.title || {}).text || '').startsWith(title));
   return {x: JSON.stringify(gd.data[0].x), y: JSON.stringify(gd.data.map(t => t.y)),
-          title: gd.layout.title.text, yaxis: gd.layout.yaxis.title.text}; }"""
+          names: gd.data.map(t => t.name), title: gd.layout.title.text, yaxis: gd.layout.yaxis.title.text}; }"""
 
 
-def test_similarity_chapter_sigma_slider_and_metric_menu(browser, server):
+def choose(page, gd, menu: int, entry: int):
+    """Open dropdown ``menu`` of a figure and click its ``entry``."""
+    gd.locator(".updatemenu-header-group").nth(menu).click()
+    gd.locator(".updatemenu-dropdown-button-group").first.locator(".updatemenu-dropdown-button").nth(entry).click()
+
+
+def test_similarity_chapter_controls(browser, server):
     page, problems = open_page(browser, f"{server}/book/03_similarity.html")
-    # the registration scatter: its σ slider, clicked at the left end (σ = 0), swaps the points
-    gd = page.locator(".js-plotly-plot", has=page.locator(".slider-container")).filter(
-        has_text="Position error").first
+    # the registration figure: the reading menu swaps the prediction line
+    gd = page.locator(".js-plotly-plot").filter(has_text="Noise inherited").first
     gd.scroll_into_view_if_needed()
-    before = page.evaluate(TRACE0, "Position error")
+    before = page.evaluate(TRACE0, "Noise inherited")
+    choose(page, gd, 0, 1)
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .some(g => (g.data[3] || {}).name === 'σ·√mean(1/N), N = effective count')""", timeout=10000)
+    after = page.evaluate(TRACE0, "Noise inherited")
+    assert after["names"][3].endswith("effective count") and after["y"] != before["y"]
+    # the density histogram: its brightness slider shows the grid cell its state names
+    gd = page.locator(".js-plotly-plot", has=page.locator(".slider-container")).first
+    gd.scroll_into_view_if_needed()
     rail = gd.locator(".slider-rail-rect").first.bounding_box()
     page.mouse.click(rail["x"] + 3, rail["y"] + rail["height"] / 2)
-    page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .some(g => ((g.layout.title || {}).text || '').endsWith('σ = 0 px'))""", timeout=10000)  # plotly updates asynchronously
-    after = page.evaluate(TRACE0, "Position error")
-    assert after["y"] != before["y"] and after["title"].endswith("σ = 0 px")
+    cell = page.evaluate(GRID_Y)
+    assert cell["state"][1] == 0 and cell["y"] == cell["expected"] and "brightness 0.5" in cell["title"]
     # the enforcement curves: the metric menu switches accuracy to the gradient cosine
     gd = page.locator(".js-plotly-plot").filter(has_text="similarity enforcement").first
     gd.scroll_into_view_if_needed()
     before = page.evaluate(TRACE0, "Training with and without")
-    gd.locator(".updatemenu-header-group").first.click()
-    gd.locator(".updatemenu-dropdown-button-group").first.locator(".updatemenu-dropdown-button").nth(1).click()
+    choose(page, gd, 0, 1)
     page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
         .some(g => ((g.layout.yaxis || {}).title || {}).text === 'pair cosine')""", timeout=10000)
     after = page.evaluate(TRACE0, "Training with and without")
     assert after["y"] != before["y"] and after["yaxis"] == "pair cosine"
     page.close()
     assert problems == []
+
+
+GRID_Y = """() => { const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .find(g => g.layout.meta && g.layout.meta.grid);
+  const grid = gd.layout.meta.grid;
+  const cell = grid.state.reduce((c, i) => c[i], grid.cells);
+  return {y: JSON.stringify(gd.data[grid.trace].y), expected: JSON.stringify(cell), state: grid.state.slice(),
+          title: gd.layout.title.text}; }"""
+
+LAYOUT_FLAWS = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(gd => {
+  const title = gd.querySelector('.gtitle');
+  const t = title ? title.getBoundingClientRect() : null;
+  const menus = Array.from(gd.querySelectorAll('.updatemenu-header-group, .slider-container'))
+    .map(m => m.getBoundingClientRect());
+  const overlap = t && t.width > 0 ? menus.some(m => m.left < t.right && t.left < m.right && m.top < t.bottom && t.top < m.bottom) : false;
+  const clipped = t ? (t.left < gd.getBoundingClientRect().left - 1 || t.right > gd.getBoundingClientRect().right + 1) : false;
+  const figure = gd.closest('figure');
+  return {title: title ? title.textContent : '', overlap, clipped,
+          numbered: !!(figure && figure.querySelector('.caption-number'))};
+})"""
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p.startswith("book/0")])
+def test_figures_have_numbered_captions_and_no_layout_flaws(browser, server, path):
+    page, problems = open_page(browser, f"{server}/{path}")
+    figures = page.evaluate(LAYOUT_FLAWS)
+    text = page.evaluate("() => document.querySelector('main').innerText")
+    page.close()
+    for fig in figures:
+        assert fig["numbered"], f"a figure on {path} has no numbered caption: {fig['title']!r}"
+        assert not fig["overlap"], f"a menu or slider covers the title {fig['title']!r} on {path}"
+        assert not fig["clipped"], f"the title {fig['title']!r} is clipped on {path}"
+    import re
+
+    assert not re.search(r"\bnan\b", text, flags=re.IGNORECASE), f"'NaN' shown on {path}"
+    assert "{glue" not in text and problems == []

@@ -57,3 +57,42 @@ def test_a_killed_runs_temporary_notebook_is_never_part_of_the_book():
     matcher = Matcher(patterns)
     assert matcher("book/.03_similarity.75nmcgds.tmp.ipynb")
     assert not matcher("book/03_similarity.ipynb") and not matcher("book/intro.md")
+
+
+def test_progress_lines_reach_the_terminal_and_are_counted(tmp_path, capsys):
+    import json
+
+    from noisecorr_utils import progress
+
+    log = tmp_path / "progress.jsonl"
+    tail = build._ProgressTail(log, "[x]")
+    with log.open("w") as f:
+        for status in ("loaded", "trained", "trained"):
+            f.write(json.dumps({"line": f"{status} a model", "event": "model", "status": status}) + "\n")
+        f.write('{"line": "half a li')  # a line still being written is not read yet
+    tail.poll()
+    assert capsys.readouterr().out.splitlines() == ["[x]   loaded a model", "[x]   trained a model",
+                                                    "[x]   trained a model"]
+    with log.open("a") as f:
+        f.write('ne", "event": "note"}\n')
+    assert tail.finish() == {"trained": 2, "loaded": 1}
+    assert capsys.readouterr().out.strip() == "[x]   half a line"
+    assert progress.duration(42) == "42 s" and progress.duration(600) == "10 min" and progress.duration(3900) == "1 h 05 min"
+
+
+def test_a_model_tracker_reports_each_model_with_the_time_left(monkeypatch, tmp_path, capsys):
+    import json
+
+    from noisecorr_utils import progress
+
+    monkeypatch.setenv("NOISECORR_PROGRESS", str(tmp_path / "p.jsonl"))
+    monkeypatch.delenv("NOISECORR_BOOK", raising=False)
+    tracker = progress.ModelTracker(3)
+    tracker.loaded("mlp·s0", {"test_accuracy": 0.98})
+    tracker.begin_training()
+    tracker.trained("mlp·s1", {"test_accuracy": 0.981, "train_seconds": 7.2})
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("[1/3] mlp·s0") and "loaded" in lines[0] and "98.00%" in lines[0]
+    assert lines[1].startswith("[2/3] mlp·s1") and "trained 7 s" in lines[1] and "left)" in lines[1]
+    events = [json.loads(l) for l in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert [e["status"] for e in events] == ["loaded", "trained"]

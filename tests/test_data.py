@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import flip_byte
 
 from noisecorr_utils import data
 
@@ -66,9 +67,7 @@ def test_corrupt_cache_is_detected_and_prepared_again(tmp_path, monkeypatch, cap
     first = data.load("mnist")  # prepared from the source into tmp_path
     data.forget()
     target = tmp_path / "mnist" / "x_test.npy"
-    raw = bytearray(target.read_bytes())
-    raw[-100] ^= 0xFF
-    target.write_bytes(bytes(raw))
+    flip_byte(target, -100)
     again = data.load("mnist")
     err = capsys.readouterr().err
     assert "cached mnist" in err and "is corrupt (x_test)" in err

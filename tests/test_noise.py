@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from noisecorr_utils import data, noise
+from noisecorr_utils import data, noise, train
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_gaussian_noise_follows_the_data_moments(mnist):
 def test_shuffled_keeps_each_image_histogram(mnist):
     x = noise.generate("shuffled", 16, mnist, seed=0)
     idx = torch.randint(0, len(mnist.x_test), (16,), generator=torch.Generator().manual_seed(0))
-    orig = mnist.x_test[idx].float() / 255
+    orig = train.to_float(mnist.x_test[idx])
     assert torch.equal(x.flatten(1).sort(1).values, orig.flatten(1).sort(1).values)
 
 
@@ -62,3 +62,26 @@ def test_bad_arguments(kwargs, message):
 def test_answers_of_an_empty_model_list():
     with pytest.raises(ValueError, match="model list is empty"):
         noise.answers([], torch.zeros(3, 1, 28, 28))
+
+
+def test_kinds_take_options_in_their_range():
+    assert torch.equal(noise.generate("correlated", 2, "mnist", seed=0), noise.generate("colored:alpha=2", 2, "mnist", seed=0))
+    grey = noise.generate("gaussian:grey", 3, "cifar10", seed=1)
+    assert grey.shape == (3, 3, 32, 32) and torch.equal(grey[:, 0], grey[:, 2])
+    white = noise.generate("colored:alpha=0", 200, "cifar10", seed=2)
+    smooth = noise.generate("colored:alpha=2", 200, "cifar10", seed=2)
+    def neighbour_corr(x):
+        a, b = x[..., :, :-1].flatten(), x[..., :, 1:].flatten()
+        return torch.corrcoef(torch.stack([a, b]))[0, 1].item()
+    assert neighbour_corr(white) < 0.1 < 0.5 < neighbour_corr(smooth)
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("colored:alpha=2.5", "alpha=2.5 of noise kind 'colored' is outside [0, 2]"),
+    ("colored:beta=1", "unknown option 'beta' of noise kind 'colored'; allowed: alpha, grey"),
+    ("shuffled:grey", "noise kind 'shuffled' has no grey variant"),
+    ("colored:alpha=x", "alpha='x' of noise kind 'colored' must be a number"),
+])
+def test_bad_options_fail_in_one_line(kind, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        noise.generate(kind, 2, "mnist")

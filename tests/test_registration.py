@@ -46,31 +46,41 @@ def test_bad_input_is_one_clear_line(call, message):
         call()
 
 
-def test_experiment_refuses_a_reference_larger_than_the_training_set():
-    with pytest.raises(ValueError, match="n_reference=50 exceeds n_train=20"):
-        registration.experiment(None, 1.0, 0, n_train=20, n_test=5, n_reference=50, epochs=1)
-
-
-def test_experiment_end_to_end_on_a_slice_of_mnist():
+def test_paired_networks_differ_only_through_their_target_noise():
     ds = data.load("mnist")
-    out = registration.experiment(ds, 2.0, 0, n_train=256, n_test=32, n_reference=128, epochs=1, canvas=32)
-    assert out.shape == (32, 5) and np.isfinite(out).all()
-    assert np.abs(out[:, :2]).max() <= 2  # true shifts on a 32-pixel canvas
-    assert (out[:, 4] > 0).all() and (out[:, 4] <= 128 + 1e-3).all()  # N_S counts at most |S|
+    run, kernel = registration.paired_run(ds, 2.0, 0, n_train=256, n_test=32, epochs=2, canvas=32, n_queries=4)
+    assert run.shape == (32, 6) and np.isfinite(run).all()
+    assert np.abs(run[:, :2]).max() <= 2                        # true shifts on a 32-pixel canvas
+    assert registration.inherited_noise(run) > 0                # independent noise draws: answers differ
+    assert kernel.shape == (4, 256) and np.isfinite(kernel).all()
+    quiet, none = registration.paired_run(ds, 0.0, 0, n_train=256, n_test=32, epochs=2, canvas=32)
+    assert registration.inherited_noise(quiet) == 0 and none is None   # σ = 0: one network, used twice
+    # the same seed and noise draw give the same network (initialisation, canvases and order are fixed)
+    again, _ = registration.paired_run(ds, 2.0, 0, n_train=256, n_test=32, epochs=2, canvas=32)
+    assert np.array_equal(again, run)
 
 
-def test_summary_numbers_follow_their_definitions():
+def test_repeats_keep_the_number_of_steps_and_need_a_divisor():
+    with pytest.raises(ValueError, match="epochs=3 must be a multiple of repeats=2"):
+        registration.fit(None, 1.0, 0, 0, n_train=10, epochs=3, repeats=2)
+
+
+def test_inherited_noise_and_rmse_follow_their_definitions():
     rng = np.random.default_rng(0)
-    truth = rng.normal(size=(1000, 2))
-    results = {}
-    for sigma, spread in ((0.0, 0.3), (2.0, 0.5)):
-        pred = truth + spread * rng.normal(size=truth.shape)
-        n_s = np.full((1000, 1), 400.0)
-        results[sigma, 0] = np.hstack([truth, pred, n_s])
-    table = registration.summarise(results).set_index("sigma")
-    assert table.loc[0.0, "test RMSE"] == pytest.approx(0.3, rel=0.05)
-    assert table.loc[2.0, "RMSE / sigma"] == pytest.approx(0.25, rel=0.05)
-    assert table.loc[2.0, "noise part"] == pytest.approx(np.sqrt(0.5 ** 2 - 0.3 ** 2), rel=0.1)
-    assert table.loc[2.0, "predicted sigma/sqrt(N_S)"] == pytest.approx(2.0 / 20)
-    rmse0 = table.loc[0.0, "test RMSE"]
-    assert table.loc[2.0, "predicted test RMSE"] == pytest.approx(np.sqrt(rmse0 ** 2 + 0.1 ** 2))
+    truth = rng.normal(size=(4000, 2))
+    common = 0.2 * rng.normal(size=truth.shape)
+    a = truth + common + 0.3 * rng.normal(size=truth.shape)
+    b = truth + common + 0.3 * rng.normal(size=truth.shape)
+    run = np.hstack([truth, a, b])
+    assert registration.inherited_noise(run) == pytest.approx(0.3, rel=0.05)
+    assert registration.rmse(run) == pytest.approx(np.hypot(0.2, 0.3), rel=0.05)
+
+
+def test_readings_of_the_count_on_a_constructed_kernel():
+    # one query: 10 copies with k = 1, 90 inputs with k = 0.2
+    k = np.array([[1.0] * 10 + [0.2] * 90])
+    c = registration.counts(k, threshold=0.5)
+    assert c["raw N_S"][0] == pytest.approx(28.0)
+    assert c["effective count"][0] == pytest.approx(28.0 ** 2 / (10 + 90 * 0.04))
+    assert c["centred"][0] == pytest.approx(10 * (1 - 0.28))
+    assert c["thresholded"][0] == 10

@@ -37,12 +37,23 @@ def test_sigkill_during_training_leaves_nothing_that_is_loaded(model_cache):
     assert zoo.get_model(quick, progress=False).record["created"] == model.record["created"]
 
 
-def test_stale_tmp_file_does_not_shadow_the_model(model_cache):
+def test_a_weights_file_without_its_record_is_never_loaded(model_cache):
     spec = zoo.ModelSpec("mlp", n_train=256, epochs=1, width=0.2)
     model_cache.mkdir(parents=True)
     (model_cache / f"mlp-mnist-{spec.key}.pt").write_bytes(b"not a model")  # no record beside it
     model = zoo.get_model(spec, progress=False)
     assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+    assert zoo.record(spec)["key"] == spec.key  # trained and written properly over the orphan
+
+
+def test_a_stale_tmp_file_does_not_shadow_the_model(model_cache):
+    spec = zoo.ModelSpec("mlp", n_train=256, epochs=1, width=0.2)
+    first = zoo.get_model(spec, progress=False)
+    stale = model_cache / f".mlp-mnist-{spec.key}.x1y2.tmp.pt"
+    stale.write_bytes(b"half a model from a killed run")
+    again = zoo.get_model(spec, progress=False)
+    assert again.record["created"] == first.record["created"]  # loaded from the finished file
+    assert all(torch.equal(p, q) for p, q in zip(first.state_dict().values(), again.state_dict().values()))
 
 
 @pytest.mark.skipif(os.environ.get("NOISECORR_NETWORK_DISABLED") != "1",

@@ -1,0 +1,149 @@
+"""How figures reach the page: plotly renderers for the static book and for live Jupyter, and
+``grid_figure``, which combines several controls over a grid of precomputed values.
+
+In a book build (``NOISECORR_BOOK=1``) figures are emitted as plain HTML that calls the
+plotly.js the book serves from its own ``_static`` folder — never a CDN, and never plotly 6's
+JSON-only mimetype, which myst-nb cannot render (a silently blank figure).
+"""
+from __future__ import annotations
+
+import os
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io._base_renderers import MimetypeRenderer
+
+CONFIG = {"displaylogo": False, "responsive": True}
+
+# Plotly's sliders and menus can each restyle a figure, but two controls cannot be combined
+# (brightness × noise kind × model pair) without a kernel. A figure made by ``grid_figure``
+# carries its whole grid in ``layout.meta.grid``; this script, run right after the plot is
+# drawn, listens to plotly's own control events and shows the grid cell of the current state.
+GRID_SCRIPT = """
+(function () {
+  var gd = document.getElementById('{plot_id}');
+  if (!gd || !gd.layout || !gd.layout.meta || !gd.layout.meta.grid) { return; }
+  var grid = gd.layout.meta.grid;
+  function redraw() {
+    var cell = grid.cells;
+    for (var i = 0; i < grid.state.length; i++) { cell = cell[grid.state[i]]; }
+    var update = {}; update[grid.key] = [cell];
+    Plotly.restyle(gd, update, [grid.trace]);
+    if (grid.titles) {
+      var t = grid.titles;
+      if (typeof t === 'string') {
+        for (var j = 0; j < grid.state.length; j++) { t = t.replace('{' + grid.dims[j] + '}', grid.labels[j][grid.state[j]]); }
+      } else {
+        for (var k = 0; k < grid.state.length; k++) { t = t[grid.state[k]]; }
+      }
+      Plotly.relayout(gd, {'title.text': t});
+    }
+  }
+  gd.on('plotly_sliderchange', function (e) {
+    var d = grid.dims.indexOf(e.slider.name);
+    if (d >= 0) { grid.state[d] = e.slider.steps.indexOf(e.step); redraw(); }
+  });
+  gd.on('plotly_buttonclicked', function (e) {
+    var d = grid.dims.indexOf(e.menu.name);
+    if (d >= 0) { grid.state[d] = e.active; redraw(); }
+  });
+})();
+"""
+
+
+class StaticBookRenderer(MimetypeRenderer):
+    """``text/html`` only, without plotly.js (the book page loads it once)."""
+
+    def to_mimebundle(self, fig_dict):
+        html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, config=CONFIG,
+                           validate=False, default_width="100%", post_script=GRID_SCRIPT)
+        return {"text/html": html}
+
+
+class LiveNotebookRenderer(MimetypeRenderer):
+    """For live Jupyter: plotly.js inlined once per kernel (offline), then HTML like the book's."""
+
+    def __init__(self):
+        self.loaded = False
+
+    def to_mimebundle(self, fig_dict):
+        html = pio.to_html(fig_dict, include_plotlyjs=not self.loaded, full_html=False,
+                           config=CONFIG, validate=False, default_width="100%",
+                           post_script=GRID_SCRIPT)
+        self.loaded = True
+        return {"text/html": html}
+
+
+pio.renderers["noisecorr_book"] = StaticBookRenderer()
+pio.renderers["noisecorr_live"] = LiveNotebookRenderer()
+
+
+def use_book_renderer() -> None:
+    pio.renderers.default = "noisecorr_book"
+
+
+def use_live_renderer() -> None:
+    """Figures with combined controls (``grid_figure``) need this renderer in live Jupyter."""
+    pio.renderers.default = "noisecorr_live"
+
+
+if os.environ.get("NOISECORR_BOOK") == "1":
+    use_book_renderer()
+
+
+def grid_figure(fig: go.Figure, cells, dims, labels, state, key: str = "z", trace: int = 0,
+                title=None, slider_dim: str | None = None) -> go.Figure:
+    """Attach plotly controls over a grid of precomputed values for one trace property.
+
+    ``cells`` is nested lists indexed by the dimensions ``dims`` (``labels[i]`` names the
+    values of dimension i); the last-level item is what ``key`` of trace ``trace`` becomes.
+    Dimension ``slider_dim`` gets a slider, every other one a dropdown menu, in a row between
+    the title and the plot (never over the title). ``title`` may name dimensions in braces,
+    e.g. ``"{kind} at brightness {brightness}"``, or be nested lists of strings shaped like
+    the grid (a title per cell, e.g. with that cell's numbers).
+    """
+    menus, sliders = [], []
+    n_menus = sum(d != slider_dim for d in dims)
+    k = 0
+    for d, (dim, names) in enumerate(zip(dims, labels)):
+        if dim == slider_dim:
+            sliders.append(dict(name=dim, active=state[d], currentvalue=dict(prefix=f"{dim}: "),
+                                pad=dict(t=40), steps=[dict(label=str(v), method="skip", args=[None])
+                                                       for v in names]))
+        else:
+            menus.append(dict(name=dim, active=state[d], x=k / max(1, n_menus), xanchor="left",
+                              y=1.01, yanchor="bottom", direction="down", showactive=True,
+                              buttons=[dict(label=str(v), method="skip", args=[None]) for v in names]))
+            k += 1
+    cell = cells
+    for i in state:
+        cell = cell[i]
+    fig.update_traces({key: cell}, selector=trace)
+    grid = dict(cells=cells, dims=list(dims), labels=[[str(v) for v in n] for n in labels],
+                state=list(state), key=key, trace=trace, titles=title)
+    fig.update_layout(updatemenus=menus, sliders=sliders, meta=dict(grid=grid))
+    if isinstance(title, str):
+        t = title
+        for dim, names, i in zip(dims, labels, state):
+            t = t.replace("{" + dim + "}", str(names[i]))
+        fig.update_layout(title_text=t)
+    elif title is not None:
+        t = title
+        for i in state:
+            t = t[i]
+        fig.update_layout(title_text=t)
+    return fig
+
+
+
+
+def html(fig: go.Figure) -> "IPython.display.HTML":
+    """The figure as an HTML display object, for myst-nb's ``glue`` (a numbered ``{glue:figure}``
+    caption): a plotly Figure itself would display at once through its ``_ipython_display_``
+    and leave nothing to glue. Book pages load plotly.js themselves; in live Jupyter it is
+    inlined once per kernel."""
+    from IPython.display import HTML
+
+    book = os.environ.get("NOISECORR_BOOK") == "1"
+    renderer = pio.renderers["noisecorr_book" if book else "noisecorr_live"]
+    return HTML(renderer.to_mimebundle(fig.to_dict())["text/html"])
