@@ -24,7 +24,7 @@ import pandas as pd
 from .paths import ROOT, results_dir
 
 REFERENCE = ROOT / "reference"
-TABLES = ("noise_verdicts", "similarity_verdicts")
+TABLES = ("noise_verdicts", "similarity_verdicts", "cifar_verdicts")
 
 
 def compare(fresh_dir: Path, reference_dir: Path, tables=TABLES) -> pd.DataFrame:

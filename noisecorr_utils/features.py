@@ -100,11 +100,16 @@ def _cov(x: np.ndarray) -> np.ndarray:
     return x.T @ x / max(1, len(x) - 1)
 
 
-def within_between(features: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """Tr(Σ_c Σ_B⁺) per class (Papyan et al., 2020): Σ_B the covariance of the class means."""
+def within_between(features: np.ndarray, labels: np.ndarray, n_classes: int, rcond: float = 1e-6) -> np.ndarray:
+    """Tr(Σ_c Σ_B⁺) per class (Papyan et al., 2020): Σ_B the covariance of the class means, its
+    pseudo-inverse over the eigenvalues above ``rcond`` times the largest (so the trace of two
+    positive semi-definite matrices stays ≥ 0): Σ_k v_kᵀ Σ_c v_k / λ_k."""
     means = np.stack([features[labels == c].mean(0) for c in range(n_classes)])
-    sb_pinv = np.linalg.pinv(_cov(means) * (n_classes - 1) / n_classes)
-    return np.array([np.trace(_cov(features[labels == c]) @ sb_pinv) for c in range(n_classes)])
+    lam, vec = np.linalg.eigh(_cov(means) * (n_classes - 1) / n_classes)
+    keep = lam > rcond * max(lam.max(), 1e-300)
+    vec, lam = vec[:, keep], lam[keep]
+    return np.array([float(((vec.T @ _cov(features[labels == c]) @ vec).diagonal() / lam).sum())
+                     for c in range(n_classes)])
 
 
 def spread_ratio(features: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:

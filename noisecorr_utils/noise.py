@@ -8,6 +8,7 @@ shaped like the data set's. Each kind first draws an image in [0, 1], then multi
 from __future__ import annotations
 
 import math
+import sys
 from typing import Callable
 
 import torch
@@ -101,8 +102,8 @@ KINDS: dict[str, Callable] = {
     "uniform": _uniform, "gaussian": _gaussian, "salt_and_pepper": _salt_and_pepper,
     "bernoulli": _bernoulli, "correlated": _correlated, "blurred": _blurred, "shuffled": _shuffled,
     "colored": _colored}
-# Options a kind takes, written after a colon: "colored:alpha=1.5" (a number in its range) or
-# "uniform:grey" (one value for every colour channel of a pixel).
+# Options a kind takes, written after a colon: "colored:alpha1.5" (the option's name, then a number
+# in its range) or "uniform:grey" (one value for every colour channel of a pixel).
 RANGES = {"colored": {"alpha": (0.0, 2.0)}}
 GREY = ("uniform", "gaussian", "colored", "blurred", "salt_and_pepper", "bernoulli")
 
@@ -124,8 +125,9 @@ LABELS = {"colored": "1/f^α coloured noise", "uniform": "uniform white noise", 
 
 
 def parse(kind: str) -> tuple[str, dict, bool]:
-    """A kind with its options, e.g. ``"colored:alpha=1.5"`` or ``"gaussian:grey"``: (name,
-    numeric options, grey). One clear line for an unknown kind or option, or a value out of range."""
+    """A kind with its options, e.g. ``"colored:alpha1.5"`` (option name, then its number) or
+    ``"gaussian:grey"``: (name, numeric options, grey). One clear line for an unknown kind or
+    option, or a value out of range. (No "=" in a kind: papermill cannot read such a parameter.)"""
     if not isinstance(kind, str):
         raise ValueError(f"noise kind {kind!r} must be a string; allowed: {', '.join(KINDS)}")
     name, _, rest = kind.partition(":")
@@ -138,15 +140,16 @@ def parse(kind: str) -> tuple[str, dict, bool]:
                 raise ValueError(f"noise kind {name!r} has no grey variant; allowed: {', '.join(GREY)}")
             grey = True
             continue
-        key, _, value = part.partition("=")
         ranges = RANGES.get(name, {})
-        if key not in ranges:
-            allowed = ", ".join(list(ranges) + (["grey"] if name in GREY else [])) or "none"
-            raise ValueError(f"unknown option {key!r} of noise kind {name!r}; allowed: {allowed}")
+        key = next((k for k in ranges if part.startswith(k)), None)
+        value = part[len(key):] if key else ""
+        if key is None:
+            allowed = ", ".join([f"{k} (e.g. {k}1.5)" for k in ranges] + (["grey"] if name in GREY else [])) or "none"
+            raise ValueError(f"unknown option {part!r} of noise kind {name!r}; allowed: {allowed}")
         try:
             number = float(value)
         except ValueError:
-            raise ValueError(f"{key}={value!r} of noise kind {name!r} must be a number") from None
+            raise ValueError(f"option {part!r} of noise kind {name!r} must be {key} followed by a number") from None
         low, high = ranges[key]
         if not low <= number <= high:
             raise ValueError(f"{key}={number:g} of noise kind {name!r} is outside [{low:g}, {high:g}]")
@@ -209,3 +212,30 @@ def answers(models, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     if len(models) == 0:
         raise ValueError("the model list is empty; give at least one model")
     return torch.stack([predict_logits(model, x, batch_size).argmax(1) for model in models])
+
+
+def cached_answers(models, kind: str, n: int, brightnesses, seed: int, dataset: str = "mnist") -> dict:
+    """Every model's answer to the same ``n`` images of ``kind`` at each brightness (one draw,
+    scaled): ``{brightness: (models, n) uint8}``, each cached under the models' spec keys, the
+    images' parameters and this module's ``VERSION``."""
+    from . import results, zoo
+
+    out = {}
+    for b in brightnesses:
+        check(kind, b, n)
+        where = {} if dataset == "mnist" else {"dataset": dataset}  # MNIST keys as they were before the field
+        key = results.cache_key("answers", (sys.modules[__name__], zoo), models=[m.spec.key for m in models],
+                                kind=kind, n=n, brightness=float(b), seed=seed, **where)
+        out[float(b)] = results.cached_array(
+            key, lambda b=b: answers(models, generate(kind, n, dataset, 1.0, seed) * b).to(torch.uint8))
+    return out
+
+
+def cached_sweep(models, kinds, brightnesses, n: int, seed: int, dataset: str = "mnist") -> "numpy.ndarray":
+    """Answers of every model to ``n`` images of every kind (seeds ``seed``, ``seed + 1``…) at every
+    brightness: uint8 (kinds, brightnesses, models, n), cached per kind and brightness."""
+    import numpy as np
+
+    check_grid(kinds, brightnesses)
+    return np.stack([np.stack(list(cached_answers(models, kind, n, brightnesses, seed + k, dataset).values()))
+                     for k, kind in enumerate(kinds)])

@@ -20,7 +20,7 @@ def test_spectral_slope_of_a_known_power_law():
     from noisecorr_utils import noise
 
     for alpha in (0.0, 1.0, 2.0):
-        x = noise.generate(f"colored:alpha={alpha}", 64, "cifar10", seed=1)
+        x = noise.generate(f"colored:alpha{alpha}", 64, "cifar10", seed=1)
         # the generator shapes the power spectrum to 1/f^α (before standardising and clipping)
         assert features.spectral_slope((x - 0.5).numpy() * 0.2 + 0.5).mean() == pytest.approx(-alpha, abs=0.25)
 

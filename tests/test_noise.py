@@ -65,11 +65,11 @@ def test_answers_of_an_empty_model_list():
 
 
 def test_kinds_take_options_in_their_range():
-    assert torch.equal(noise.generate("correlated", 2, "mnist", seed=0), noise.generate("colored:alpha=2", 2, "mnist", seed=0))
+    assert torch.equal(noise.generate("correlated", 2, "mnist", seed=0), noise.generate("colored:alpha2", 2, "mnist", seed=0))
     grey = noise.generate("gaussian:grey", 3, "cifar10", seed=1)
     assert grey.shape == (3, 3, 32, 32) and torch.equal(grey[:, 0], grey[:, 2])
-    white = noise.generate("colored:alpha=0", 200, "cifar10", seed=2)
-    smooth = noise.generate("colored:alpha=2", 200, "cifar10", seed=2)
+    white = noise.generate("colored:alpha0", 200, "cifar10", seed=2)
+    smooth = noise.generate("colored:alpha2", 200, "cifar10", seed=2)
     def neighbour_corr(x):
         a, b = x[..., :, :-1].flatten(), x[..., :, 1:].flatten()
         return torch.corrcoef(torch.stack([a, b]))[0, 1].item()
@@ -77,11 +77,13 @@ def test_kinds_take_options_in_their_range():
 
 
 @pytest.mark.parametrize("kind,message", [
-    ("colored:alpha=2.5", "alpha=2.5 of noise kind 'colored' is outside [0, 2]"),
-    ("colored:beta=1", "unknown option 'beta' of noise kind 'colored'; allowed: alpha, grey"),
+    ("colored:alpha2.5", "alpha=2.5 of noise kind 'colored' is outside [0, 2]"),
+    ("colored:beta1", "unknown option 'beta1' of noise kind 'colored'; allowed: alpha (e.g. alpha1.5), grey"),
     ("shuffled:grey", "noise kind 'shuffled' has no grey variant"),
-    ("colored:alpha=x", "alpha='x' of noise kind 'colored' must be a number"),
+    ("colored:alphax", "option 'alphax' of noise kind 'colored' must be alpha followed by a number"),
 ])
 def test_bad_options_fail_in_one_line(kind, message):
-    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    import re
+
+    with pytest.raises(ValueError, match=re.escape(message)):
         noise.generate(kind, 2, "mnist")

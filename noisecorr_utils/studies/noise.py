@@ -46,16 +46,8 @@ def groups(n_seeds: int, n_seeds_large: int, n_width_seeds: int, epochs: int = 0
 
 
 def answers(z: zoo.Groups, kind: str, n: int, brightnesses, seed: int) -> dict[float, np.ndarray]:
-    """Every model's answer to the same ``n`` images of ``kind`` at each brightness (one draw,
-    scaled): ``{brightness: (models, n) uint8}``, cached."""
-    out = {}
-    for b in brightnesses:
-        noise.check(kind, b, n)
-        key = results.cache_key("answers", (noise, zoo), models=[m.spec.key for m in z.models], kind=kind,
-                                n=n, brightness=float(b), seed=seed)
-        out[float(b)] = results.cached_array(
-            key, lambda b=b: noise.answers(z.models, noise.generate(kind, n, "mnist", 1.0, seed) * b).to(torch.uint8))
-    return out
+    """Every model's answer to the same ``n`` MNIST-shaped images of ``kind`` at each brightness, cached."""
+    return noise.cached_answers(z.models, kind, n, brightnesses, seed, "mnist")
 
 
 # The comparisons of the chapter: name -> (group A, group B or None for pairs within A, brightness)
@@ -202,11 +194,8 @@ def stability(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes: int
 # Sweeps over noise kinds and brightness
 
 def sweep(z: zoo.Groups, kinds, brightnesses, n: int, seed: int) -> np.ndarray:
-    """Answers of every model to ``n`` images of every kind at every brightness (one draw per kind,
-    scaled): uint8 (kinds, brightnesses, models, n), each kind cached."""
-    noise.check_grid(kinds, brightnesses)
-    return np.stack([np.stack(list(answers(z, kind, n, brightnesses, seed + k).values()))
-                     for k, kind in enumerate(kinds)])
+    """``noise.cached_sweep`` of the chapter's models: (kinds, brightnesses, models, n) uint8."""
+    return noise.cached_sweep(z.models, kinds, brightnesses, n, seed, "mnist")
 
 
 CURVES = {"MLP–MLP": ("mlp", None), "LeNet–LeNet": ("lenet", None), "LeNet–MLP": ("lenet", "mlp"),

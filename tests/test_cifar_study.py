@@ -1,0 +1,68 @@
+"""The CIFAR-10 chapter's study functions on constructed inputs."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from noisecorr_utils import stats
+from noisecorr_utils.studies import cifar as study
+
+CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+class Fake:
+    def __init__(self, accuracy):
+        self.record = {"test_accuracy": accuracy}
+
+
+def test_favourite_table_counts_seeds_and_shares():
+    a = np.full((3, 100), 2)                  # three seeds answer "bird" ...
+    a[1, :40] = 0                             # ... one of them only 60% of the time
+    table = study.favourite_table(a, {"fam": [0, 1, 2]}, [Fake(0.93), Fake(0.94), Fake(0.95)], CLASSES)
+    r = table.loc["fam"]
+    assert r.favourite == "bird" and r["seeds with that favourite"] == 3
+    assert r.bird == pytest.approx((1 + 0.6 + 1) / 3) and r.accuracy == pytest.approx(0.94)
+
+
+def test_wilson_interval():
+    p, lo, hi = study.wilson(3, 3)
+    assert p == 1 and hi == 1 and lo == pytest.approx(0.4385, abs=1e-3)
+    assert study.wilson(0, 0)[0] != study.wilson(0, 0)[0]  # undefined without models
+
+
+def test_trees_consensus_and_the_noise_neighbour():
+    names = CLASSES + ["noise"]
+    rng = np.random.default_rng(0)
+    means = {}
+    for k in range(4):
+        m = rng.normal(size=(11, 5))
+        m[10] = m[2] + 0.01 * rng.normal(size=5)   # noise right beside bird
+        means[f"m{k}"] = {"uncentred": m, "centred": m - m.mean(0)}
+    table = study.trees(means, names)
+    assert len(table) == 8 and all(len(e) == 10 for e in table.edges)    # a tree over 11 nodes
+    assert study.noise_next_to(table, "uncentred", names) == (4, 4)
+    shares = study.consensus(table, "uncentred", 11)
+    assert shares[2, 10] == 1 and np.allclose(shares, shares.T) and shares.sum() == pytest.approx(2 * 10)
+
+
+def test_cifar_verdicts_follow_the_rules():
+    fav = pd.DataFrame([{"family": "airnet", "favourite": "bird", "seeds with that favourite": 3, "seeds": 3,
+                         "share": 0.95, "share_lo": 0.92, "share_hi": 0.98, "bird": 0.95, "bird_lo": 0.92,
+                         "bird_hi": 0.98, "accuracy": 0.931, "accuracy_lo": 0.93, "accuracy_hi": 0.932}]).set_index("family")
+    cd = {"noise → cat": (1.0, 1.0, 1.0), "others → cat": (0.8, 0.75, 0.85), "horse → dog": (0.5, 0.4, 0.6),
+          "accuracy": (0.85, 0.84, 0.86)}
+    top = pd.DataFrame({"measure": list(study.CLUTTER_SIGN), "bird's rank": [1] * 2 + [3] * 6})
+    v = study.verdict_table(fav, {"uncentred": (3, 3), "centred": (0, 10)}, cd, top, 5).set_index("claim")["verdict"]
+    assert v.iloc[0] == v.iloc[1] == stats.REPRODUCED                      # bird, nearly all
+    assert v.iloc[2] == stats.INCONCLUSIVE and v.iloc[3] == stats.NOT_REPRODUCED  # 3/3: Wilson CI reaches below 50%; 0/10 does not reach it
+    assert list(v.iloc[4:7]) == [stats.REPRODUCED, stats.REPRODUCED, stats.NOT_REPRODUCED]
+    assert v.iloc[7] == stats.NOT_REPRODUCED                               # bird first by 2 of 8 measures
+    weak = study.verdict_table(fav.assign(accuracy=0.80), {"uncentred": (3, 3), "centred": (0, 3)},
+                               {**cd, "accuracy": (0.6, 0.55, 0.65)}, top, 5)["verdict"]
+    assert list(weak.iloc[[0, 1, 4, 5, 6]]) == [stats.NOT_TESTED] * 5
+
+
+def test_specs_refuse_unknown_families_and_one_seed():
+    with pytest.raises(ValueError, match="unknown family 'vit'; allowed: airnet, resnet"):
+        study.specs(["vit"], 3)
+    with pytest.raises(ValueError, match="n_seeds=1: confidence intervals need at least 2 seeds"):
+        study.specs(["airnet"], 1)
