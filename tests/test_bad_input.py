@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from conftest import flip_byte
 
 from noisecorr_utils import data, explorer, noise, zoo
@@ -15,6 +16,7 @@ PY = sys.executable
 NB = str(ROOT / "notebooks" / "02_noise_mnist.ipynb")
 PAPERMILL = [PY, "-m", "papermill", NB, "{out}", "--no-progress-bar", "-k", "python3"]
 SIMILARITY = PAPERMILL[:3] + [str(ROOT / "notebooks" / "03_similarity.ipynb")] + PAPERMILL[4:]
+CIFAR = PAPERMILL[:3] + [str(ROOT / "notebooks" / "04_cifar_bird.ipynb")] + PAPERMILL[4:]
 
 CLI_CASES = {
     "unknown data set": ([PY, "-m", "noisecorr_utils.data", "prepare", "svhn"],
@@ -49,6 +51,10 @@ CLI_CASES = {
     "registration epochs not a multiple of a repeat count (papermill)": (
         SIMILARITY + ["-y", "reg_repeats: [1, 3]"], "reg_epochs=4 must be a multiple of every repeat count (got 3)"),
     "label noise of 1 (papermill)": (SIMILARITY + ["-y", "label_noise: [0.0, 1.0]"], "label_noise=1.0 must be in [0, 1)"),
+    "coloured noise with alpha out of range (papermill)": (CIFAR + ["-y", "kinds: [gaussian, 'colored:alpha3']"],
+                                                           "alpha=3 of noise kind 'colored' is outside [0, 2]"),
+    "unknown CIFAR family (papermill)": (CIFAR + ["-y", "families: [airnet, vit]"],
+                                         "unknown family 'vit'; allowed: airnet, resnet"),
     "one seed of the large CNNs (papermill)": (PAPERMILL + ["-p", "n_seeds_large", "1"],
                                                "n_seeds_large=1: confidence intervals need at least 2 seeds"),
 }
@@ -87,6 +93,12 @@ FUNCTION_CASES = {
     "empty model list": (lambda: noise.answers([], None), ValueError, "the model list is empty"),
     "explorer with one model": (lambda: explorer.noise_explorer([object()], None), ValueError,
                                 "the explorer needs at least 2 models, got 1"),
+    "unknown class for a two-class network": (lambda: zoo.ModelSpec("resnet", dataset="cifar10", classes=("cat", "wolf")),
+                                              ValueError, "classes=('cat', 'wolf') must name at least two distinct classes "
+                                                          "of cifar10; allowed: airplane"),
+    "a feature layer that does not exist": (lambda: __import__("noisecorr_utils.features").features.extract(
+        zoo.build(zoo.ModelSpec("lenet")), torch.zeros(1, 1, 28, 28), layer="fc9"), ValueError,
+        "layer 'fc9' does not exist in this model; allowed: penultimate"),
     "unknown data set": (lambda: data.load("cifar100"), data.DataError,
                          "unknown data set 'cifar100'; allowed: mnist, fashion_mnist, cifar10"),
 }
