@@ -50,6 +50,35 @@ def mlp(shape, n_classes, width=1.0):
                          nn.Linear(h, n_classes))
 
 
+def _fc(shape, n_classes, hidden, width=1.0):
+    d = shape[0] * shape[1] * shape[2]
+    sizes = [d] + [_ch(h, width) for h in hidden]
+    layers = [nn.Flatten()]
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(sizes[-1], n_classes))
+
+
+def softmax(shape, n_classes, width=1.0):
+    """Softmax regression: one linear layer ("FC10" in Szegedy et al., 2014)."""
+    return _fc(shape, n_classes, [])
+
+
+def fc100(shape, n_classes, width=1.0):
+    """Two hidden ReLU layers of 100 units ("FC100-100-10" in Szegedy et al., 2014)."""
+    return _fc(shape, n_classes, [100, 100], width)
+
+
+def fc200(shape, n_classes, width=1.0):
+    """Two hidden ReLU layers of 200 units ("FC200-200-10" in Szegedy et al., 2014)."""
+    return _fc(shape, n_classes, [200, 200], width)
+
+
+def fc123(shape, n_classes, width=1.0):
+    """Hidden ReLU layers of 123 and 456 units ("FC123-456-10" in Szegedy et al., 2014)."""
+    return _fc(shape, n_classes, [123, 456], width)
+
+
 def lenet(shape, n_classes, width=1.0):
     """LeNet-5 (LeCun et al., 1998) with ReLU and max pooling: 5×5 convs, three FC layers."""
     c1, c2 = _ch(6, width), _ch(16, width)
@@ -188,7 +217,8 @@ def init_whitening(model: nn.Module, x: torch.Tensor, eps: float = 5e-4) -> None
 
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
-    "mlp": mlp, "lenet": lenet, "vgg": vgg, "allcnn": allcnn, "resnet": resnet, "airnet": airnet}
+    "mlp": mlp, "lenet": lenet, "vgg": vgg, "allcnn": allcnn, "resnet": resnet, "airnet": airnet,
+    "softmax": softmax, "fc100": fc100, "fc200": fc200, "fc123": fc123}
 CNNS = ("lenet", "vgg", "allcnn", "resnet", "airnet")
 # Bumped when an architecture changes; part of the cache key of its models (1 is left out of it).
 VERSIONS = {"allcnn": 3}

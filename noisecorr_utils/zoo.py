@@ -55,6 +55,8 @@ class ModelSpec:
     label_noise: float = 0.0             # share of training labels replaced by random classes
     precision: str | None = None         # "fp32" or "bf16"; None: the recipe's, if this machine runs it
     classes: tuple[str, ...] | None = None  # train on these classes of the data set only (None: all)
+    weight_decay: float | None = None    # L2 weight decay of the optimiser; None: the recipe's
+    half: int | None = None              # train on the first (0) or second (1) half of the training set only
 
     def __post_init__(self):
         if self.arch not in architectures.ARCHITECTURES:
@@ -79,6 +81,12 @@ class ModelSpec:
         if self.classes is not None:
             object.__setattr__(self, "classes", tuple(self.classes))
             data.check_classes(self.dataset, self.classes)
+        if self.weight_decay is not None and not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay={self.weight_decay!r} must be a non-negative number")
+        if self.half not in (None, 0, 1):
+            raise ValueError(f"half={self.half!r}; allowed: None (all), 0 (first half), 1 (second half)")
+        if self.half is not None and self.n_train is not None:
+            raise ValueError("give n_train or half, not both")
 
     @property
     def recipe(self) -> train.Recipe:
@@ -87,12 +95,14 @@ class ModelSpec:
         precision = self.precision
         if precision is None and not devices.bf16_supported(devices.resolve()):
             precision = "fp32"  # the recipe's bf16 cannot run here: fall back (another key)
-        return base.replace(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, precision=precision)
+        return base.replace(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, precision=precision,
+                            weight_decay=self.weight_decay)
 
     @property
     def key(self) -> str:
         fields = {k: v for k, v in dataclasses.asdict(self).items()
-                  if k not in ("epochs", "batch_size", "lr", "precision") and not (k == "classes" and v is None)}
+                  if k not in ("epochs", "batch_size", "lr", "precision", "weight_decay")
+                  and not (k in ("classes", "half") and v is None)}
         fields["recipe"] = dataclasses.asdict(self.recipe)
         fields["arch_version"] = architectures.VERSIONS.get(self.arch, 1)
         blob = json.dumps({**fields, "code": CODE_VERSION}, sort_keys=True)
@@ -110,6 +120,10 @@ class ModelSpec:
             parts.append("perm")
         if self.label_noise:
             parts.append(f"noise{self.label_noise:g}")
+        if self.weight_decay is not None:
+            parts.append(f"wd{self.weight_decay:g}")
+        if self.half is not None:
+            parts.append(f"P{self.half + 1}")
         parts.append(f"s{self.seed}")
         return "·".join(parts)
 
@@ -122,12 +136,25 @@ def dataset(spec: ModelSpec) -> data.Dataset:
     return data.load(spec.dataset) if spec.classes is None else data.subset(spec.dataset, spec.classes)
 
 
+def training_slice(spec: ModelSpec, n_total: int) -> slice:
+    """Which training images a spec uses: the first ``n_train``, one half, or all."""
+    if spec.half is not None:
+        mid = n_total // 2
+        return slice(0, mid) if spec.half == 0 else slice(mid, n_total)
+    return slice(0, spec.n_train or n_total)
+
+
+def training_images(spec: ModelSpec, ds: data.Dataset | None = None) -> torch.Tensor:
+    ds = ds or dataset(spec)
+    return ds.x_train[training_slice(spec, len(ds.x_train))]
+
+
 def training_labels(spec: ModelSpec, ds: data.Dataset | None = None) -> torch.Tensor:
     """The labels a spec trains on: the first n_train true labels, a share ``label_noise`` of
     them replaced by one of the *other* classes drawn uniformly (seeded by the spec's seed), so
     that exactly that share of the labels is wrong in expectation."""
     ds = ds or dataset(spec)
-    y = ds.y_train[:spec.n_train or len(ds.y_train)].clone()
+    y = ds.y_train[training_slice(spec, len(ds.y_train))].clone()
     if spec.label_noise:
         g = torch.Generator().manual_seed(10_000 + spec.seed)
         hit = torch.rand(len(y), generator=g) < spec.label_noise
@@ -198,20 +225,19 @@ def prepare(spec: ModelSpec, model: nn.Module, ds: data.Dataset | None = None) -
         architectures.DATA_INIT[spec.arch](model, train.to_float(ds.x_train[:5000]))
 
 
-def train_spec(spec: ModelSpec, progress_bar: bool = False) -> tuple[bytes, dict]:
+def train_spec(spec: ModelSpec, progress_bar: bool = False, on_epoch_end=None) -> tuple[bytes, dict]:
     """Train the model of ``spec`` from scratch; return its state dict (serialised, CPU) and its
     record without the weights' sha256. Pure computation — no cache is read or written — so any
-    executor can run it."""
+    executor can run it. ``on_epoch_end(epoch, model)`` observes the run (it must not train)."""
     ds = dataset(spec)
     device = devices.resolve()
     recipe = spec.recipe
-    n = spec.n_train or len(ds.x_train)
     model = build(spec, ds)
     prepare(spec, model, ds)
     monitor = torch.randperm(len(ds.x_test), generator=torch.Generator().manual_seed(0))[:MONITOR]
-    hist = train.fit(model, ds.x_train[:n], training_labels(spec, ds), recipe, seed=spec.seed,
+    hist = train.fit(model, training_images(spec, ds), training_labels(spec, ds), recipe, seed=spec.seed,
                      x_test=ds.x_test[monitor], y_test=ds.y_test[monitor], progress=progress_bar,
-                     desc=spec.label, device=device)
+                     desc=spec.label, device=device, on_epoch_end=on_epoch_end)
     model.spec = spec
     with train.threads(train.TRAIN_THREADS):
         test_accuracy = train.accuracy(model, ds.x_test, ds.y_test)
@@ -231,7 +257,7 @@ def train_spec(spec: ModelSpec, progress_bar: bool = False) -> tuple[bytes, dict
     return buffer.getvalue(), rec
 
 
-def _store(spec: ModelSpec, weights_bytes: bytes, rec: dict) -> nn.Module:
+def store(spec: ModelSpec, weights_bytes: bytes, rec: dict) -> nn.Module:
     """Write a trained model to the cache (weights, then the record) and return it loaded."""
     weights, meta = _paths(spec)
     with atomic_path(weights) as tmp:
@@ -278,13 +304,13 @@ def get_models(specs, workers: int | None = None, executor: cf.Executor | None =
     try:
         if executor is None:
             for i in todo:
-                models[i] = _store(specs[i], *train_spec(specs[i], progress_bar))
+                models[i] = store(specs[i], *train_spec(specs[i], progress_bar))
                 tracker.trained(specs[i].label, models[i].record)
         else:
             futures = {executor.submit(train_spec, specs[i]): i for i in todo}
             for future in cf.as_completed(futures):
                 i = futures[future]
-                models[i] = _store(specs[i], *future.result())
+                models[i] = store(specs[i], *future.result())
                 tracker.trained(specs[i].label, models[i].record)
     finally:
         if own_pool:

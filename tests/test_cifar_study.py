@@ -1,4 +1,5 @@
 """The CIFAR-10 chapter's study functions on constructed inputs."""
+import io
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,3 +67,20 @@ def test_specs_refuse_unknown_families_and_one_seed():
         study.specs(["vit"], 3)
     with pytest.raises(ValueError, match="n_seeds=1: confidence intervals need at least 2 seeds"):
         study.specs(["airnet"], 1)
+
+
+def test_trajectory_run_is_the_zoo_model(tmp_path, monkeypatch, model_cache):
+    """The along-training run stores its final network as the zoo's model of that seed, and it is
+    the network the zoo trains itself: the same weights."""
+    monkeypatch.setenv("NOISECORR_RESULTS", str(tmp_path / "results"))
+    import torch
+    from noisecorr_utils import zoo
+
+    shares = study.trajectory(0, ["gaussian"], 20, epochs=1, n_train=256)
+    assert shares.shape == (1, 1, 10) and np.allclose(shares.sum(-1), 1)
+    spec = zoo.ModelSpec("airnet", dataset="cifar10", seed=0, epochs=1, n_train=256)
+    stored = zoo.get_model(spec, progress=False)
+    weights, _ = zoo.train_spec(spec)
+    fresh = torch.load(io.BytesIO(weights), weights_only=True)
+    assert all(torch.equal(stored.state_dict()[k], v) for k, v in fresh.items())
+    assert np.array_equal(study.trajectory(0, ["gaussian"], 20, epochs=1, n_train=256), shares)  # cached

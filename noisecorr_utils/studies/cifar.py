@@ -67,12 +67,9 @@ def class_shares(answers: np.ndarray, rows: dict[str, list[int]], n_classes: int
 # ---------------------------------------------------------------------------------------------
 # Along training
 
-def _trajectory_job(seed: int, kinds, n: int, epochs: int, n_train: int):
-    spec = zoo.ModelSpec("airnet", dataset="cifar10", seed=seed, epochs=epochs or None, n_train=n_train or None)
+def _trajectory_job(spec: zoo.ModelSpec, kinds, n: int):
     ds = data.load("cifar10")
     images = {k: noise.generate(k, n, ds, seed=11) for k in kinds}
-    model = zoo.build(spec, ds)
-    zoo.prepare(spec, model, ds)
     shares = []
 
     def record(epoch, m):
@@ -80,21 +77,23 @@ def _trajectory_job(seed: int, kinds, n: int, epochs: int, n_train: int):
         shares.append(np.stack([stats.class_shares(train.predict_logits(m, x).argmax(1).numpy(), ds.n_classes)
                                 for x in images.values()]))
 
-    train.fit(model, ds.x_train[:spec.n_train or len(ds.x_train)], zoo.training_labels(spec, ds), spec.recipe,
-              seed=seed, progress=False, on_epoch_end=record)
-    return np.stack(shares)  # (epochs, kinds, classes)
+    weights, rec = zoo.train_spec(spec, on_epoch_end=record)
+    return np.stack(shares), weights, rec
 
 
 def trajectory(seed: int, kinds, n: int, epochs: int = 0, n_train: int = 0) -> np.ndarray:
     """The share of each class in the answers to noise of each kind after every epoch of one
-    airnet run (its zoo recipe; the same run as the zoo's model of that seed on this machine):
-    (epochs, kinds, classes), cached. Trained in a worker process (one thread)."""
+    airnet run: (epochs, kinds, classes), cached. The run is the zoo's model of that seed (trained
+    in a one-thread worker like the zoo's, and stored in the zoo's cache if it is not there yet)."""
     spec = zoo.ModelSpec("airnet", dataset="cifar10", seed=seed, epochs=epochs or None, n_train=n_train or None)
     key = results.cache_key("trajectory", (noise, zoo, train), model=spec.key, kinds=list(kinds), n=n)
     if results.is_cached(key):
         return results.cached_array(key, None)
-    value = parallel.run(_trajectory_job, [(seed, list(kinds), n, epochs, n_train)], workers=1)[0]
-    return results.cached_array(key, lambda: value)
+    with parallel.pool(1) as executor:
+        shares, weights, rec = executor.submit(_trajectory_job, spec, list(kinds), n).result()
+    if zoo.record(spec) is None:
+        zoo.store(spec, weights, rec)
+    return results.cached_array(key, lambda: shares)
 
 
 # ---------------------------------------------------------------------------------------------
