@@ -98,8 +98,9 @@ RECIPES: dict[tuple, Recipe] = {
     ("lenet", "mnist", False): Recipe(epochs=4, precision="fp32", **_SGD),
     ("lenet", "mnist", True): Recipe(epochs=8, precision="bf16", **_SGD),
     ("vgg", "mnist", False): Recipe(epochs=8, precision="bf16", **_ADAM),
-    # Szegedy et al.'s fully connected networks (adversarial chapter): the MLP's recipe, not swept
-    **{(arch, "mnist", False): Recipe(epochs=4, precision="bf16", **_SGD) for arch in ("softmax", "fc100", "fc200", "fc123")},
+    # Szegedy et al.'s fully connected networks (adversarial chapter): the MLP's recipe, 16 epochs
+    # (FC100-100-10: 98.2% after 8, 98.4% after 16 — the paper's 98.36%; not swept further)
+    **{(arch, "mnist", False): Recipe(epochs=16, precision="bf16", **_SGD) for arch in ("softmax", "fc100", "fc200", "fc123")},
     ("allcnn", "mnist", False): Recipe(epochs=8, precision="bf16", channels_last=True, **_SGD),
     ("airnet", "cifar10", False): Recipe(epochs=12, batch_size=256, lr=11.5 / (1 + 1 / 0.15) / 1024 * 256,
                                          optimizer="sgd", momentum=0.85, weight_decay=0.0153 / 11.5, warmup=0.23,

@@ -17,6 +17,7 @@ NB = str(ROOT / "notebooks" / "02_noise_mnist.ipynb")
 PAPERMILL = [PY, "-m", "papermill", NB, "{out}", "--no-progress-bar", "-k", "python3"]
 SIMILARITY = PAPERMILL[:3] + [str(ROOT / "notebooks" / "03_similarity.ipynb")] + PAPERMILL[4:]
 CIFAR = PAPERMILL[:3] + [str(ROOT / "notebooks" / "04_cifar_bird.ipynb")] + PAPERMILL[4:]
+ADVERSARIAL = PAPERMILL[:3] + [str(ROOT / "notebooks" / "05_adversarial.ipynb")] + PAPERMILL[4:]
 
 CLI_CASES = {
     "unknown data set": ([PY, "-m", "noisecorr_utils.data", "prepare", "svhn"],
@@ -57,6 +58,10 @@ CLI_CASES = {
                                          "unknown family 'vit'; allowed: airnet, resnet"),
     "one seed of the large CNNs (papermill)": (PAPERMILL + ["-p", "n_seeds_large", "1"],
                                                "n_seeds_large=1: confidence intervals need at least 2 seeds"),
+    "more attacked images than test images (papermill)": (ADVERSARIAL + ["-p", "n_attack", "20000"],
+                                                          "n_attack=20000 is more than the 10,000 test images"),
+    "one seed of the adversarial networks (papermill)": (ADVERSARIAL + ["-p", "n_seeds", "1"],
+                                                         "n_seeds=1: confidence intervals need at least 2 seeds"),
 }
 
 

@@ -58,7 +58,7 @@ FIGURE_STATE = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
     traces: (gd._fullData || []).filter(t => t.visible === true && (
         (t.x && t.x.length) || (t.y && t.y.length) || (t.z && t.z.length) || t.source)).length,
     svg: gd.querySelectorAll('.main-svg').length,
-    drawn: gd.querySelectorAll('.heatmaplayer image, .imagelayer image, .barlayer .point, .scatterlayer .trace').length
+    drawn: gd.querySelectorAll('.heatmaplayer image, .imagelayer image, .barlayer .point, .scatterlayer .trace, .boxlayer .trace').length
 }))"""
 
 

@@ -93,3 +93,25 @@ def test_cifar_charts_carry_their_data_and_controls():
     assert sum(v is None for v in trees.data[0].x) == 2       # two edges, separated by gaps
     bars = figures.class_share_bars({"f": rng.dirichlet(np.ones(10), 3)}, classes, "Gaussian")
     assert bars.layout.yaxis.title.text == "share of Gaussian noise images"
+
+
+def test_adversarial_charts_title_their_axes_and_switch_inputs():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    m = pd.DataFrame(rng.random((2, 2)), index=["A", "B"], columns=["A", "B"])
+    heat = figures.transfer_heatmaps({"adversarial": (m, m * 0.9, m * 1.1), "noise": (m / 2, m / 3, m)}, "t")
+    assert [b.label for b in heat.layout.updatemenus[0].buttons] == ["adversarial", "noise"]
+    assert [t.visible for t in heat.data] == [True, False]
+    units = pd.DataFrame({"kind": ["unit"] * 5 + ["random direction"] * 5, "purity": rng.random(10)})
+    link = pd.DataFrame({"A": ["a", "a"], "B": ["b", "a"], "seed A": [0, 0], "seed B": [1, 1],
+                         "pair": ["different networks", "same network"], "transfer": [0.2, 0.5], "noise κ": [0.1, 0.3]})
+    x = rng.random((3, 1, 28, 28))
+    charts = [heat, figures.distortion_histograms({"A": rng.random(20)}), figures.unit_purity({"MLP": units}),
+              figures.transfer_vs_kappa(link)]
+    for fig in charts:
+        layout = fig.to_dict()["layout"]
+        for axis in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+            assert layout[axis].get("title", {}).get("text"), f"{axis} untitled in '{layout['title']['text']}'"
+    grid = figures.examples(x, np.clip(x + 0.01, 0, 1), ["→ 1", "→ 2", "→ 3"])
+    assert list(grid.layout.yaxis.ticktext) == ["original", "adversarial", "difference ×5"]
