@@ -27,6 +27,7 @@ bench: venv data
 	$(PY) benchmarks/bench_zoo.py
 	$(PY) benchmarks/bench_noise.py
 	$(PY) benchmarks/bench_similarity.py
+	$(PY) benchmarks/bench_attacks.py
 
 data: venv system
 	$(PY) -m noisecorr_utils.data prepare mnist fashion_mnist cifar10

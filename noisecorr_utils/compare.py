@@ -24,7 +24,11 @@ import pandas as pd
 from .paths import ROOT, results_dir
 
 REFERENCE = ROOT / "reference"
-TABLES = ("noise_verdicts", "similarity_verdicts", "cifar_verdicts")
+TABLES = ("noise_verdicts", "similarity_verdicts", "cifar_verdicts", "adversarial_verdicts")
+# Published beside the verdicts (not compared verdict by verdict): the numbers behind them.
+SUMMARIES = ("noise_pair_summary", "noise_accuracy", "noise_stability", "similarity_auroc", "similarity_denoising",
+             "similarity_registration", "cifar_favourites", "cifar_pair_summary",
+             "adversarial_table1")
 
 
 def compare(fresh_dir: Path, reference_dir: Path, tables=TABLES) -> pd.DataFrame:
@@ -66,12 +70,12 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="full")
     parser.add_argument("--reference", default=str(REFERENCE))
-    parser.add_argument("--update", action="store_true", help="copy this build's verdict tables to the reference")
+    parser.add_argument("--update", action="store_true", help="copy this build's verdict and summary tables to the reference")
     args = parser.parse_args(argv)
     fresh, reference = results_dir() / "tables" / args.profile, Path(args.reference)
     if args.update:
         reference.mkdir(parents=True, exist_ok=True)
-        for name in TABLES:
+        for name in TABLES + SUMMARIES:
             if (fresh / f"{name}.csv").exists():
                 shutil.copy2(fresh / f"{name}.csv", reference / f"{name}.csv")
         print(f"reference results updated from {fresh}")
