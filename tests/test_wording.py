@@ -1,0 +1,67 @@
+"""Interpretive sentences are chosen from the numbers: contrary numbers flip the wording."""
+import pandas as pd
+import pytest
+
+from noisecorr_utils import report
+from noisecorr_utils.studies import adversarial, similarity
+
+
+@pytest.mark.parametrize("kappa,expected", [
+    ((0.05, 0.02, 0.08), "almost entirely chance agreement"),
+    ((0.6, 0.5, 0.7), "far more than chance agreement"),
+    ((0.3, 0.1, 0.5), "partly chance agreement"),
+])
+def test_chance_clause_follows_kappa_not_the_share_of_chance(kappa, expected):
+    assert report.chance_clause(0.86, kappa).startswith(expected)   # the same p_e/p_o, three readings
+
+
+@pytest.mark.parametrize("kappa,expected", [
+    ((0.05, 0.02, 0.08), "close to independent"),
+    ((0.6, 0.5, 0.7), "removes little of their blind spot"),
+    ((0.3, 0.1, 0.5), "averaging helps, but less"),
+])
+def test_ensemble_clause_flips_with_kappa(kappa, expected):
+    assert expected in report.ensemble_clause(kappa)
+
+
+def test_landis_koch_reading():
+    assert [report.landis_koch(k) for k in (-0.1, 0.1, 0.3, 0.5, 0.7, 0.9)] == [
+        "no more than chance", "slight", "fair", "moderate", "substantial", "almost perfect"]
+
+
+@pytest.mark.parametrize("gap,expected", [((0.1, 0.05, 0.15), "more often than"), ((-0.1, -0.15, -0.05), "*less* often"),
+                                          ((0.0, -0.05, 0.05), "do not tell")])
+def test_vote_clause_flips_with_the_gap(gap, expected):
+    assert expected in similarity.vote_clause(gap)
+
+
+def test_readings_clause_names_the_readings_that_fit():
+    fits = similarity.readings_clause({"raw": (1.0, 0.8, 1.3), "effective": (10.0, 8.0, 12.0)})
+    assert fits.startswith("the raw reading of N predicts") and "effective misses it" in fits
+    none = similarity.readings_clause({"raw": (10.0, 8.0, 12.0)})
+    assert none.startswith("no reading of N predicts")
+
+
+@pytest.mark.parametrize("adv,expected", [((0.4, 0.35, 0.45), "about 20 times as often as"),
+                                          ((0.03, 0.0, 0.06), "not measurably more often than")])
+def test_transfer_clause_compares_with_noise_of_the_same_size(adv, expected):
+    rates = {"adversarial": adv, "noise of the same size": (0.02, 0.015, 0.025)}
+    assert expected in adversarial.transfer_clause(rates, (0.1, 0.05, 0.15))
+
+
+@pytest.mark.parametrize("gap,expected", [((0.2, 0.1, 0.3), "purer than"), ((0.0, -0.02, 0.02), "as pure as"),
+                                          ((-0.2, -0.3, -0.1), "less pure than"), ((0.0, -0.2, 0.2), "not clearly")])
+def test_units_clause_flips_with_the_purity_gap(gap, expected):
+    assert f"single units are {expected}" in adversarial.units_clause({"MLP": gap})
+
+
+@pytest.mark.parametrize("rho,expected", [((0.6, 0.3, 0.9), "Yes"), ((-0.6, -0.9, -0.3), "No — the opposite"),
+                                          ((0.1, -0.3, 0.5), "Not measurably"), ((0.1, float("nan"), float("nan")), "Undecided")])
+def test_link_clause_flips_with_the_correlation(rho, expected):
+    assert adversarial.link_clause(rho).startswith(expected)
+
+
+def test_ddn_clause_says_which_attack_is_closer():
+    assert "overestimates" in adversarial.ddn_clause(pd.DataFrame({"ratio": [1.1, 1.3]}))
+    assert "smaller perturbations than DDN on every" in adversarial.ddn_clause(pd.DataFrame({"ratio": [0.8, 0.9]}))
+    assert adversarial.ddn_clause(pd.DataFrame({"ratio": [0.9, 1.2]})).startswith("Neither")
