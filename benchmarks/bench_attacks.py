@@ -14,18 +14,13 @@ Target (issue 13): batched ≥ 10× faster than the per-image loop at equal dist
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 
+from timing import timed
+
 from noisecorr_utils import attacks, zoo
 from noisecorr_utils.studies import adversarial as study
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def main():

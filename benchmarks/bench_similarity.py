@@ -14,9 +14,10 @@ Targets (issue 4): layer-wise >= 10x the loop; N_S over 60k + 10k + 10k <= 2 min
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+
+from timing import timed
 
 from noisecorr_utils import architectures, data, noise, similarity, train
 
@@ -33,12 +34,6 @@ def loop_gram(model, x):
         G = torch.stack(rows)
         out.append(G @ G.T)
     return torch.stack(out)
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def main():

@@ -138,7 +138,6 @@ def transfer(groups: zoo.Groups, adv: dict, seed: int = 0, sigmas=(0.1, 0.3), am
     across networks, every seed of the target other than the source's seed."""
     n = len(next(iter(adv.values()))[0])
     x, y = test_images(n, seed)
-    answers = {}
 
     def error(model, images, labels):
         return float((said(model, images) != labels).float().mean()) if len(images) else np.nan
@@ -160,10 +159,8 @@ def transfer(groups: zoo.Groups, adv: dict, seed: int = 0, sigmas=(0.1, 0.3), am
         xn = (x + sigma * torch.randn(x.shape, generator=torch.Generator().manual_seed(seed + 11))).clamp(0, 1)
         for b, rows_b in groups.rows.items():
             for j in rows_b:
-                key = (sigma, j)
-                answers[key] = error(groups.models[j], xn, y)
                 rows.append({"source": f"Gaussian σ = {sigma:g}", "seed": groups.models[j].spec.seed,
-                             "kind": f"Gaussian σ = {sigma:g}", "target": b, "error": answers[key]})
+                             "kind": f"Gaussian σ = {sigma:g}", "target": b, "error": error(groups.models[j], xn, y)})
     return pd.DataFrame(rows)
 
 
