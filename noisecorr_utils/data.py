@@ -167,6 +167,51 @@ def subset(name: str, classes) -> Dataset:
     return _LOADED[key]
 
 
+TASKS = ("parity",)  # tasks other than the data set's own classes (``with_task``)
+
+
+def check_task(task) -> str | None:
+    """``task`` if it is None (the data set's own classes) or one of ``TASKS``, else one clear line."""
+    if task is not None and task not in TASKS:
+        raise DataError(f"task={task!r}; allowed: None (the data set's classes), {', '.join(TASKS)}")
+    return task
+
+
+def with_task(ds: Dataset, task: str | None) -> Dataset:
+    """The same images with the labels of another task: ``parity`` asks whether the class index
+    is even or odd (for MNIST: the digit), two classes."""
+    if check_task(task) is None:
+        return ds
+    key = (ds.name, "task", task, str(data_dir()))
+    if key not in _LOADED:
+        _LOADED[key] = Dataset(name=f"{ds.name}→{task}", x_train=ds.x_train, y_train=ds.y_train % 2,
+                               x_test=ds.x_test, y_test=ds.y_test % 2, classes=("even", "odd"))
+    return _LOADED[key]
+
+
+def flat_brightness(x: torch.Tensor, target: float) -> torch.Tensor:
+    """Each uint8 image rescaled so that its mean pixel is ``target`` (in [0, 255]), clipped to
+    [0, 255]: the brightness differences between images (and classes) removed."""
+    f = x.double()
+    mean = f.mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
+    return (f * (target / mean)).round_().clamp_(0, 255).to(torch.uint8)
+
+
+FLAT_QUANTILE = 0.01  # the common mean pixel: this quantile of the training images' means
+
+
+def flattened(ds: Dataset) -> Dataset:
+    """A data set whose training and test images all have one mean pixel (``flat_brightness``):
+    a digit can no longer be told by how much ink it has. The common mean is a low quantile of
+    the training images' means, so that nearly every image is dimmed and none saturates."""
+    key = (ds.name, "flat", str(data_dir()))
+    if key not in _LOADED:
+        target = float(ds.x_train.double().mean(dim=(1, 2, 3)).quantile(FLAT_QUANTILE))
+        _LOADED[key] = Dataset(name=f"{ds.name}·flat", x_train=flat_brightness(ds.x_train, target), y_train=ds.y_train,
+                               x_test=flat_brightness(ds.x_test, target), y_test=ds.y_test, classes=ds.classes)
+    return _LOADED[key]
+
+
 def forget() -> None:
     """Drop the in-memory copies, so the next ``load`` reads (and checks) the cache again."""
     _LOADED.clear()

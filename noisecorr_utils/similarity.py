@@ -222,8 +222,10 @@ def per_sample_jacobians(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def kernel_matrix(model: nn.Module, x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     """Brute-force k^C(x_i, x_j) for all pairs of a (small) batch: (N, N)."""
-    G = per_sample_jacobians(model, x)                     # (N, d, P)
-    K = torch.einsum("idp,jep->ijde", G.double(), G.double())  # (N, N, d, d)
+    G = per_sample_jacobians(model, x).double()            # (N, d, P)
+    n, d = G.shape[:2]
+    flat = G.reshape(n * d, -1)
+    K = (flat @ flat.T).view(n, d, n, d).permute(0, 2, 1, 3)  # (N, N, d, d): one matmul, no (N, N, d, d, P) temporaries
     M = inverse_sqrt(torch.stack([K[i, i] for i in range(len(x))]).float(), eps).double()
     KC = torch.einsum("iab,ijbc,jcd->ijad", M, K, M)
     return (KC.diagonal(dim1=-2, dim2=-1).sum(-1) / G.shape[1]).float()

@@ -303,3 +303,150 @@ def seeds_to_decide(estimate: tuple[float, float, float], n: int, low: float, hi
     if room <= 0:
         return None
     return int(np.ceil(n * (half / room) ** 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# What decides a pair statistic: a linear model on pair features, intervals over seeds
+
+def seed_bootstrap(cells, n_boot: int, seed: int = 0) -> np.ndarray:
+    """Bootstrap counts over models, (n_boot, models): in each replicate every cell's models (a
+    cell: one training setting over seeds) are drawn with replacement, independently of the other
+    cells. A pair (i, j) then weighs count_i · count_j: the seed, not the pair, is resampled."""
+    cells = np.asarray(cells)
+    g = np.random.default_rng(seed)
+    out = np.zeros((n_boot, len(cells)), np.int64)
+    for c in np.unique(cells):
+        idx = np.flatnonzero(cells == c)
+        draws = g.integers(0, len(idx), size=(n_boot, len(idx)))
+        for k in range(len(idx)):
+            out[:, idx[k]] = (draws == k).sum(1)
+    return out
+
+
+def _r2(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Weighted R² of a least-squares fit of y on X (an intercept is added)."""
+    A = np.column_stack([np.ones(len(y)), X]) if X.size else np.ones((len(y), 1))
+    sw = np.sqrt(w)
+    coef = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)[0]
+    resid = y - A @ coef
+    ybar = np.average(y, weights=w)
+    total = float((w * (y - ybar) ** 2).sum())
+    return 1 - float((w * resid ** 2).sum()) / total if total > 0 else float("nan")
+
+
+def lmg_shares(groups: dict[str, np.ndarray], y, weights=None) -> dict[str, float]:
+    """The share of the variance of ``y`` explained by each group of predictors, averaged over
+    every order in which the groups can enter the model (Lindeman, Merenda & Gold, 1980; Grömping,
+    2006, "Relative importance for linear regression in R"): the shares add up to the model's R²."""
+    from itertools import combinations
+    from math import factorial
+
+    y = np.asarray(y, np.float64)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
+    names = list(groups)
+    cols = {k: np.asarray(v, np.float64).reshape(len(y), -1) for k, v in groups.items()}
+    m = len(names)
+    r2 = {}
+    for size in range(m + 1):
+        for subset in combinations(names, size):
+            X = np.column_stack([cols[k] for k in subset]) if subset else np.empty((len(y), 0))
+            r2[frozenset(subset)] = _r2(X, y, w) if subset else 0.0
+    out = {}
+    for k in names:
+        others = [n for n in names if n != k]
+        total = 0.0
+        for size in range(m):
+            for subset in combinations(others, size):
+                s = frozenset(subset)
+                total += factorial(size) * factorial(m - size - 1) / factorial(m) * (r2[s | {k}] - r2[s])
+        out[k] = total
+    return out
+
+
+def additive_effects(features: dict[str, np.ndarray], y, weights=None) -> dict[str, float]:
+    """Coefficients of a weighted least-squares fit of ``y`` on 0/1 ``features`` (main effects
+    only, with an intercept): the change in ``y`` when a pair shares that feature, the others held fixed."""
+    y = np.asarray(y, np.float64)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
+    names = list(features)
+    A = np.column_stack([np.ones(len(y))] + [np.asarray(features[k], np.float64) for k in names])
+    sw = np.sqrt(w)
+    coef = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)[0]
+    return dict(zip(names, coef[1:].tolist()))
+
+
+def interactions(features: dict[str, np.ndarray]) -> np.ndarray:
+    """Every product of two features, (pairs, k(k−1)/2): the interaction group of ``factor_table``."""
+    names = list(features)
+    cols = [np.asarray(features[a], np.float64) * np.asarray(features[b], np.float64)
+            for i, a in enumerate(names) for b in names[i + 1:]]
+    return np.column_stack(cols) if cols else np.empty((len(next(iter(features.values()))), 0))
+
+
+def factor_table(features: dict[str, np.ndarray], y, pair_models: np.ndarray, cells, n_boot: int = 1000,
+                 level: float = 0.95, seed: int = 0) -> "pandas.DataFrame":
+    """For each 0/1 pair feature (e.g. "same architecture"): its additive effect on the pair
+    statistic ``y`` and its share of y's variance (``lmg_shares``; the pairwise interactions form
+    one more group), each with a percentile interval from ``seed_bootstrap`` over the models
+    ``pair_models`` (pairs, 2) of ``cells``. Rows: the features, "interactions" and "total (R²)"."""
+    import pandas as pd
+
+    y = np.asarray(y, np.float64)
+    pair_models = np.asarray(pair_models)
+    ok = np.isfinite(y)
+    feats = {k: np.asarray(v, np.float64)[ok] for k, v in features.items()}
+    y, pair_models = y[ok], pair_models[ok]
+    groups = {**feats, "interactions": interactions(feats)}
+
+    def estimate(w):
+        eff = additive_effects(feats, y, w)
+        shares = lmg_shares(groups, y, w)
+        return {**{k: (eff.get(k, np.nan), shares[k]) for k in groups}, "total (R²)": (np.nan, sum(shares.values()))}
+
+    point = estimate(np.ones(len(y)))
+    counts = seed_bootstrap(cells, n_boot, seed)
+    reps = []
+    for c in counts:
+        w = (c[pair_models[:, 0]] * c[pair_models[:, 1]]).astype(np.float64)
+        if (w > 0).sum() > len(groups) + 1:
+            reps.append(estimate(w))
+    q = [(1 - level) / 2, (1 + level) / 2]
+    rows = []
+    for k, (eff, share) in point.items():
+        e = np.array([r[k][0] for r in reps])
+        s = np.array([r[k][1] for r in reps])
+        e_lo, e_hi = np.quantile(e, q) if np.isfinite(e).any() else (np.nan, np.nan)
+        rows.append({"factor": k, "effect": eff, "effect_lo": e_lo, "effect_hi": e_hi,   # shares ≥ 0 up to rounding
+                     "share": max(0.0, share), "share_lo": max(0.0, np.quantile(s, q[0])), "share_hi": np.quantile(s, q[1])})
+    return pd.DataFrame(rows).set_index("factor")
+
+
+def bootstrap_statistic(statistic, pair_models: np.ndarray, cells, n_boot: int = 1000, level: float = 0.95,
+                        seed: int = 0) -> tuple[float, float, float]:
+    """``statistic(weights)`` over pairs (integer weights per pair) at equal weights, with a
+    percentile interval from ``seed_bootstrap``: e.g. a rank correlation of two pair measures."""
+    pair_models = np.asarray(pair_models)
+    point = statistic(np.ones(len(pair_models), np.int64))
+    reps = []
+    for c in seed_bootstrap(cells, n_boot, seed):
+        w = c[pair_models[:, 0]] * c[pair_models[:, 1]]
+        if (w > 0).sum() >= 3:
+            reps.append(statistic(w))
+    reps = np.asarray(reps, np.float64)
+    reps = reps[np.isfinite(reps)]
+    if not len(reps):
+        return float(point), float("nan"), float("nan")
+    lo, hi = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2])
+    return float(point), float(lo), float(hi)
+
+
+def weighted_spearman(x, y, weights) -> float:
+    """Spearman's ρ of pairs repeated ``weights`` times (integer weights, as a bootstrap draws them)."""
+    from scipy.stats import spearmanr
+
+    w = np.asarray(weights, np.int64)
+    xs, ys = np.repeat(np.asarray(x, np.float64), w), np.repeat(np.asarray(y, np.float64), w)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if ok.sum() < 3 or np.ptp(xs[ok]) == 0 or np.ptp(ys[ok]) == 0:
+        return float("nan")
+    return float(spearmanr(xs[ok], ys[ok]).statistic)

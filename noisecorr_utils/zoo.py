@@ -57,6 +57,8 @@ class ModelSpec:
     classes: tuple[str, ...] | None = None  # train on these classes of the data set only (None: all)
     weight_decay: float | None = None    # L2 weight decay of the optimiser; None: the recipe's
     half: int | None = None              # train on the first (0) or second (1) half of the training set only
+    task: str | None = None              # another task on the same images (``data.TASKS``: "parity")
+    flat: bool = False                   # every image rescaled to the training set's mean pixel (``data.flattened``)
 
     def __post_init__(self):
         if self.arch not in architectures.ARCHITECTURES:
@@ -87,6 +89,9 @@ class ModelSpec:
             raise ValueError(f"half={self.half!r}; allowed: None (all), 0 (first half), 1 (second half)")
         if self.half is not None and self.n_train is not None:
             raise ValueError("give n_train or half, not both")
+        data.check_task(self.task)
+        if self.flat not in (False, True):
+            raise ValueError(f"flat={self.flat!r}; allowed: False, True")
 
     @property
     def recipe(self) -> train.Recipe:
@@ -102,7 +107,7 @@ class ModelSpec:
     def key(self) -> str:
         fields = {k: v for k, v in dataclasses.asdict(self).items()
                   if k not in ("epochs", "batch_size", "lr", "precision", "weight_decay")
-                  and not (k in ("classes", "half") and v is None)}
+                  and not (k in ("classes", "half", "task") and v is None) and not (k == "flat" and v is False)}
         fields["recipe"] = dataclasses.asdict(self.recipe)
         fields["arch_version"] = architectures.VERSIONS.get(self.arch, 1)
         blob = json.dumps({**fields, "code": CODE_VERSION}, sort_keys=True)
@@ -112,6 +117,8 @@ class ModelSpec:
     def label(self) -> str:
         """A short readable name, e.g. ``lenet·perm·s3``."""
         parts = [self.arch]
+        if self.dataset == "fashion_mnist":
+            parts.append("fashion")
         if self.classes is not None:
             parts.append("/".join(self.classes))
         if self.width != 1.0:
@@ -124,6 +131,10 @@ class ModelSpec:
             parts.append(f"wd{self.weight_decay:g}")
         if self.half is not None:
             parts.append(f"P{self.half + 1}")
+        if self.flat:
+            parts.append("flat")
+        if self.task is not None:
+            parts.append(self.task)
         parts.append(f"s{self.seed}")
         return "·".join(parts)
 
@@ -132,8 +143,12 @@ class ModelSpec:
 
 
 def dataset(spec: ModelSpec) -> data.Dataset:
-    """The data a spec trains and is tested on: its data set, or the subset of its ``classes``."""
-    return data.load(spec.dataset) if spec.classes is None else data.subset(spec.dataset, spec.classes)
+    """The data a spec trains and is tested on: its data set, or the subset of its ``classes``;
+    with flattened brightness and another task's labels where the spec asks for them."""
+    ds = data.load(spec.dataset) if spec.classes is None else data.subset(spec.dataset, spec.classes)
+    if spec.flat:
+        ds = data.flattened(ds)
+    return data.with_task(ds, spec.task)
 
 
 def training_slice(spec: ModelSpec, n_total: int) -> slice:

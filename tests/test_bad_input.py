@@ -18,6 +18,7 @@ PAPERMILL = [PY, "-m", "papermill", NB, "{out}", "--no-progress-bar", "-k", "pyt
 SIMILARITY = PAPERMILL[:3] + [str(ROOT / "notebooks" / "03_similarity.ipynb")] + PAPERMILL[4:]
 CIFAR = PAPERMILL[:3] + [str(ROOT / "notebooks" / "04_cifar_bird.ipynb")] + PAPERMILL[4:]
 ADVERSARIAL = PAPERMILL[:3] + [str(ROOT / "notebooks" / "05_adversarial.ipynb")] + PAPERMILL[4:]
+SYNTHESIS = PAPERMILL[:3] + [str(ROOT / "notebooks" / "06_synthesis.ipynb")] + PAPERMILL[4:]
 
 CLI_CASES = {
     "unknown data set": ([PY, "-m", "noisecorr_utils.data", "prepare", "svhn"],
@@ -62,6 +63,10 @@ CLI_CASES = {
                                                           "n_attack=20000 is more than the 10,000 test images"),
     "one seed of the adversarial networks (papermill)": (ADVERSARIAL + ["-p", "n_seeds", "1"],
                                                          "n_seeds=1: confidence intervals need at least 2 seeds"),
+    "unknown architecture of the factorial zoo (papermill)": (SYNTHESIS + ["-y", "grid_archs: [mlp, vit]"],
+                                                              "unknown architecture 'vit'; allowed: mlp, lenet, vgg, allcnn"),
+    "ensemble larger than the zoo (papermill)": (SYNTHESIS + ["-y", "sizes: [2, 40]", "-p", "n_seeds", "2"],
+                                                 "ensemble size=40 is larger than the 24 models available"),
 }
 
 

@@ -65,3 +65,47 @@ def test_ddn_clause_says_which_attack_is_closer():
     assert "overestimates" in adversarial.ddn_clause(pd.DataFrame({"ratio": [1.1, 1.3]}))
     assert "smaller perturbations than DDN on every" in adversarial.ddn_clause(pd.DataFrame({"ratio": [0.8, 0.9]}))
     assert adversarial.ddn_clause(pd.DataFrame({"ratio": [0.9, 1.2]})).startswith("Neither")
+
+
+def _effects(arch, data, task):
+    rows = {"architecture": arch, "data": data, "task": task}
+    t = pd.DataFrame([{"factor": k, "effect": v[0], "effect_lo": v[1], "effect_hi": v[2], "share": v[3],
+                       "share_lo": v[3] / 2, "share_hi": v[3] * 2} for k, v in rows.items()]).set_index("factor")
+    t.loc["interactions"] = [float("nan")] * 3 + [0.01, 0.0, 0.02]
+    t.loc["total (R²)"] = [float("nan")] * 3 + [sum(v[3] for v in rows.values()) + 0.01, 0.0, 1.0]
+    return t
+
+
+def test_factor_clause_names_the_factor_with_the_largest_share():
+    from noisecorr_utils.studies import synthesis
+
+    arch_wins = synthesis.factor_clause(_effects((0.3, 0.2, 0.4, 0.5), (0.0, -0.1, 0.1, 0.01), (0.0, -0.1, 0.1, 0.01)))
+    task_wins = synthesis.factor_clause(_effects((0.0, -0.1, 0.1, 0.01), (0.0, -0.1, 0.1, 0.01), (0.3, 0.2, 0.4, 0.5)))
+    nothing = synthesis.factor_clause(_effects((0.0, -0.1, 0.1, 0.01), (0.0, -0.1, 0.1, 0.02), (0.0, -0.1, 0.1, 0.01)))
+    assert "the architecture's" in arch_wins and "Sharing the same architecture raises κ" in arch_wins
+    assert "the task's" in task_wins and "Sharing the same task raises κ" in task_wins
+    assert "No factor raises κ" in nothing
+
+
+@pytest.mark.parametrize("rho,auroc,expected", [
+    ((-0.4, -0.6, -0.2), (0.55, 0.5, 0.58), ["agree more on noise gain less", "barely disagree"]),
+    ((0.4, 0.2, 0.6), (0.8, 0.7, 0.9), ["gain more, not less", "not useless"]),
+    ((0.0, -0.2, 0.2), (0.6, 0.5, 0.7), ["does not clearly predict", "flags noise with AUROC"]),
+])
+def test_synthesis_ensemble_clause_flips(rho, auroc, expected):
+    from noisecorr_utils.studies import synthesis
+
+    kg = pd.DataFrame([{"gain": "auroc_confidence", "rho": rho[0], "lo": rho[1], "hi": rho[2]}]).set_index("gain")
+    text = synthesis.ensemble_clause(kg, auroc)
+    assert all(e in text for e in expected), text
+
+
+def test_relation_clause_names_the_closest_measure():
+    from noisecorr_utils.studies import synthesis
+
+    rho = pd.DataFrame([{"x": "noise κ", "y": "CKA", "rho": 0.1, "lo": -0.1, "hi": 0.3},
+                        {"x": "noise κ", "y": "error consistency", "rho": -0.5, "lo": -0.7, "hi": -0.3}])
+    text = synthesis.relation_clause(rho)
+    assert text.startswith("Noise κ goes most closely with error consistency") and "with error consistency has" in text
+    rho.loc[1, ["rho", "lo", "hi"]] = [0.05, -0.2, 0.3]
+    assert "none of its correlations" in synthesis.relation_clause(rho)

@@ -11,6 +11,7 @@ from .noise import (answer_histogram, attractor_map, confidence_histograms, kapp
                     noise_gallery)
 from .render import GRID_SCRIPT, grid_figure, html, use_book_renderer, use_live_renderer
 from .similarity import density_by_class, density_histograms, learning_curves, ratio_bars, registration_noise
+from .synthesis import ensemble_gains, kappa_by_factor, kappa_vs_gain, measure_scatter
 from .zoo import accuracy_by_arch, class_balance, training_curves
 
 if os.environ.get("NOISECORR_BOOK") == "1":

@@ -27,8 +27,9 @@ GRID_SCRIPT = """
   function redraw() {
     var cell = grid.cells;
     for (var i = 0; i < grid.state.length; i++) { cell = cell[grid.state[i]]; }
-    var update = {}; update[grid.key] = [cell];
-    Plotly.restyle(gd, update, [grid.trace]);
+    var update = {};
+    if (grid.key === null) { for (var k in cell) { update[k] = cell[k]; } } else { update[grid.key] = [cell]; }
+    Plotly.restyle(gd, update, Array.isArray(grid.trace) ? grid.trace : [grid.trace]);
     if (grid.titles) {
       var t = grid.titles;
       if (typeof t === 'string') {
@@ -96,7 +97,9 @@ def grid_figure(fig: go.Figure, cells, dims, labels, state, key: str = "z", trac
     """Attach plotly controls over a grid of precomputed values for one trace property.
 
     ``cells`` is nested lists indexed by the dimensions ``dims`` (``labels[i]`` names the
-    values of dimension i); the last-level item is what ``key`` of trace ``trace`` becomes.
+    values of dimension i); the last-level item is what ``key`` of trace ``trace`` becomes
+    (``key=None``: the item is a dict of several properties, each a list with one value per
+    trace of ``trace``, which may then be a list of trace indices: ``{"x": [x0, x1], "y": [y0, y1]}``).
     Dimension ``slider_dim`` gets a slider, every other one a dropdown menu, in a row between
     the title and the plot (never over the title). ``title`` may name dimensions in braces,
     e.g. ``"{kind} at brightness {brightness}"``, or be nested lists of strings shaped like
@@ -118,7 +121,11 @@ def grid_figure(fig: go.Figure, cells, dims, labels, state, key: str = "z", trac
     cell = cells
     for i in state:
         cell = cell[i]
-    fig.update_traces({key: cell}, selector=trace)
+    if key is None:
+        for n, t in enumerate(trace if isinstance(trace, list) else [trace]):
+            fig.data[t].update({k: v[n] for k, v in cell.items()})
+    else:
+        fig.update_traces({key: cell}, selector=trace)
     grid = dict(cells=cells, dims=list(dims), labels=[[str(v) for v in n] for n in labels],
                 state=list(state), key=key, trace=trace, titles=title)
     fig.update_layout(updatemenus=menus, sliders=sliders, meta=dict(grid=grid))

@@ -10,7 +10,8 @@ from .. import results, stats
 CHAPTERS = {"noise_verdicts": ("How small networks answer white noise", "02_noise_mnist", "noise-verdict"),
             "similarity_verdicts": ("Input similarity as the network sees it", "03_similarity", "sim-verdict"),
             "cifar_verdicts": ("Why noise looks like a bird", "04_cifar_bird", "cifar-verdict"),
-            "adversarial_verdicts": ("Intriguing properties, measured", "05_adversarial", "adv-verdict")}
+            "adversarial_verdicts": ("Intriguing properties, measured", "05_adversarial", "adv-verdict"),
+            "synthesis_verdicts": ("What makes networks agree", "06_synthesis", "syn-verdict")}
 
 
 def gather(profile: str) -> pd.DataFrame:
