@@ -37,8 +37,8 @@ def main():
     print(f"{'model':<7} {'solver':<28} {'seconds':>8} {'for n':>8} {'success':>8} {'distortion (first k)':>21} {'speed-up':>9}")
     for arch in args.archs:
         model = zoo.get_model(zoo.ModelSpec(arch), progress=False)
-        t_ref, ref = timed(lambda: attacks.minimal_lbfgs(model, x[:k], target[:k], y[:k], max_iter=100, vectorised=False))
-        t_vec, vec = timed(lambda: attacks._minimal(model, x[:k], target[:k], 0.01, 16, 6, 100, attacks.lbfgs_scipy))
+        t_ref, ref = timed(lambda: attacks.minimal_lbfgs(model, x[:k], target[:k], y[:k], max_iter=100, solver="scipy per image"))
+        t_vec, vec = timed(lambda: attacks.minimal_lbfgs(model, x[:k], target[:k], y[:k], max_iter=100, solver="scipy"))
         t_bat, bat = timed(lambda: attacks.minimal_lbfgs(model, x, target, y, max_iter=100))
         ref_n = t_ref * args.n / k
         for name, sec, per_n, r in (("scipy L-BFGS-B per image", t_ref, ref_n, ref),

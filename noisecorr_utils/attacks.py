@@ -179,20 +179,26 @@ def _classes(model, x):
     return model(x).argmax(1)
 
 
+SOLVERS = ("batched", "scipy", "scipy per image")
+
+
 def minimal_lbfgs(model: nn.Module, x: torch.Tensor, target: torch.Tensor, labels: torch.Tensor | None = None,
                   c0: float = 0.01, doublings: int = 16, bisections: int = 6, max_iter: int = 200,
-                  vectorised: bool = True) -> Result:
+                  solver: str = "batched") -> Result:
     """The smallest box-constrained L-BFGS perturbation of each image that makes ``model`` answer
-    its ``target`` (see the module), every image solved at once by ``lbfgs``.
-    ``vectorised=False`` is the reference: scipy's L-BFGS-B image by image (``lbfgs_scipy``)."""
+    its ``target`` (see the module). ``solver``: ``batched`` (every image at once, ``lbfgs``),
+    or the references ``scipy`` (scipy's L-BFGS-B on the whole batch as one vector) and
+    ``scipy per image`` (scipy's L-BFGS-B image by image; ``lbfgs_scipy``)."""
+    if solver not in SOLVERS:
+        raise ValueError(f"solver={solver!r}; allowed: {', '.join(SOLVERS)}")
     check(model, x, target, labels, c0)
     for name, value in (("doublings", doublings), ("max_iter", max_iter)):
         checks.positive_int(name, value)
-    if not vectorised:
+    if solver == "scipy per image":
         parts = [_minimal(model, x[i:i + 1], target[i:i + 1], c0, doublings, bisections, max_iter, lbfgs_scipy)
                  for i in range(len(x))]
         return Result(*(torch.cat([getattr(p, f) for p in parts]) for f in ("x", "success", "distortion", "c")))
-    return _minimal(model, x, target, c0, doublings, bisections, max_iter, lbfgs)
+    return _minimal(model, x, target, c0, doublings, bisections, max_iter, lbfgs if solver == "batched" else lbfgs_scipy)
 
 
 def _minimal(model, x, target, c0, doublings, bisections, max_iter, solve) -> Result:

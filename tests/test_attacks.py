@@ -44,8 +44,10 @@ def test_vectorised_and_per_image_attacks_agree():
     model, x = _linear_two_class(seed=3)
     labels = model(x).argmax(1)
     a = attacks.minimal_lbfgs(model, x[:4], 1 - labels[:4], labels[:4])
-    b = attacks.minimal_lbfgs(model, x[:4], 1 - labels[:4], labels[:4], vectorised=False)
+    b = attacks.minimal_lbfgs(model, x[:4], 1 - labels[:4], labels[:4], solver="scipy per image")
+    c = attacks.minimal_lbfgs(model, x[:4], 1 - labels[:4], labels[:4], solver="scipy")
     assert torch.allclose(a.distortion, b.distortion, rtol=0.05)
+    assert torch.allclose(c.distortion, b.distortion, rtol=0.05)
 
 
 def test_random_targets_are_never_the_label():
@@ -58,6 +60,7 @@ def test_random_targets_are_never_the_label():
     (lambda m, x, y: attacks.minimal_lbfgs(m, x * 2, 1 - y, y), "images must lie in [0, 1]"),
     (lambda m, x, y: attacks.minimal_lbfgs(m, x, y, y), "equals its true class; choose another class"),
     (lambda m, x, y: attacks.minimal_lbfgs(m, x, 1 - y, y, c0=0), "c=0 must be positive"),
+    (lambda m, x, y: attacks.minimal_lbfgs(m, x, 1 - y, y, solver="adam"), "solver='adam'; allowed: batched, scipy, scipy per image"),
     (lambda m, x, y: attacks.minimal_lbfgs("lenet", x, 1 - y, y), "model='str' must be a torch module"),
 ])
 def test_bad_input_is_one_line(call, message):

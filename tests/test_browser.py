@@ -202,3 +202,42 @@ def test_figures_have_numbered_captions_and_no_layout_flaws(browser, server, pat
 
     assert not re.search(r"\bnan\b", text, flags=re.IGNORECASE), f"'NaN' shown on {path}"
     assert "{glue" not in text and problems == []
+
+
+GRID_CELLS = """(title) => { const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .find(g => g.layout.meta && g.layout.meta.grid && (g.layout.title.text || '').startsWith(title));
+  const grid = gd.layout.meta.grid;
+  const cell = grid.state.reduce((c, i) => c[i], grid.cells);
+  const traces = Array.isArray(grid.trace) ? grid.trace : [grid.trace];
+  const keys = Object.keys(cell).filter(k => ['x', 'y', 'z'].includes(k));
+  return {state: grid.state.slice(), title: gd.layout.title.text,
+          shown: JSON.stringify(keys.map(k => traces.map(t => gd.data[t][k]))),
+          expected: JSON.stringify(keys.map(k => cell[k]))}; }"""
+
+
+def test_synthesis_chapter_controls(browser, server):
+    page, problems = open_page(browser, f"{server}/book/06_synthesis.html")
+    # the κ matrix: the factor menu regroups rows and columns
+    gd = page.locator(".js-plotly-plot").filter(has_text="κ of every pair").first
+    gd.scroll_into_view_if_needed()
+    before = page.evaluate(GRID_CELLS, "κ of every pair")
+    choose(page, gd, 1, 1)
+    after = page.evaluate(GRID_CELLS, "κ of every pair")
+    assert after["state"] == [0, 1] and after["shown"] == after["expected"] != before["shown"]
+    assert "grouped by data" in after["title"]
+    # the measures scatter: the x menu picks another measure
+    gd = page.locator(".js-plotly-plot").filter(has_text="one point per pair").first
+    gd.scroll_into_view_if_needed()
+    before = page.evaluate(GRID_CELLS, "noise κ against")
+    choose(page, gd, 1, 2)
+    after = page.evaluate(GRID_CELLS, "noise κ against")
+    assert after["state"] == [0, 2] and after["shown"] == after["expected"] != before["shown"]
+    # the ensembles: the size slider shows larger ensembles
+    gd = page.locator(".js-plotly-plot").filter(has_text="What an ensemble gains").first
+    gd.scroll_into_view_if_needed()
+    rail = gd.locator(".slider-rail-rect").first.bounding_box()
+    page.mouse.click(rail["x"] + rail["width"] - 3, rail["y"] + rail["height"] / 2)
+    after = page.evaluate(GRID_CELLS, "What an ensemble gains")
+    assert after["state"][1] > 0 and after["shown"] == after["expected"]
+    page.close()
+    assert problems == []
