@@ -109,3 +109,16 @@ def test_relation_clause_names_the_closest_measure():
     assert text.startswith("Noise κ goes most closely with error consistency") and "with error consistency has" in text
     rho.loc[1, ["rho", "lo", "hi"]] = [0.05, -0.2, 0.3]
     assert "none of its correlations" in synthesis.relation_clause(rho)
+
+
+def test_the_books_answer_follows_the_factorial_zoo():
+    from noisecorr_utils.studies import conclusions
+
+    noise = pd.DataFrame([{"comparison": "MLP–MLP", "p_o": 0.8, "p_e": 0.7, "kappa": 0.3, "kappa_lo": 0.25,
+                           "kappa_hi": 0.35}]).set_index("comparison")
+    plain = conclusions.answer(noise)
+    assert "factorial zoo" not in plain
+    arch = _effects((0.3, 0.2, 0.4, 0.5), (0.0, -0.1, 0.1, 0.01), (0.0, -0.1, 0.1, 0.01))
+    data = _effects((0.0, -0.1, 0.1, 0.01), (0.3, 0.2, 0.4, 0.5), (0.0, -0.1, 0.1, 0.01))
+    assert "the architecture explains the largest share" in conclusions.answer(noise, arch)
+    assert "sharing the data raises κ" in conclusions.answer(noise, data)

@@ -35,9 +35,10 @@ def counts(table: pd.DataFrame) -> pd.DataFrame:
     return out.reindex(columns=[v for v in stats.VERDICTS if v in out.columns])
 
 
-def answer(noise: pd.DataFrame) -> str:
+def answer(noise: pd.DataFrame, factors: pd.DataFrame | None = None) -> str:
     """The book's question — do two networks give the same answer to noise, and what decides it —
-    answered from the noise chapter's pair table (``noise_pair_summary``), wording chosen from the numbers."""
+    answered from the noise chapter's pair table (``noise_pair_summary``) and, when the synthesis
+    chapter has run, its factor table (``synthesis_factors``); wording chosen from the numbers."""
     def k(name):
         r = noise.loc[name]
         return r.kappa, r.kappa_lo, r.kappa_hi
@@ -58,4 +59,13 @@ def answer(noise: pd.DataFrame) -> str:
                   "architectures do too.")
     else:
         second = "Beyond chance, the answers of two networks to noise are only slightly correlated."
-    return f"{first} {second}"
+    if factors is None:
+        return f"{first} {second}"
+    main = factors.loc[["architecture", "data", "task"]]
+    top = main.share.idxmax()
+    raising = [f for f in main.index if main.loc[f, "effect_lo"] > 0]
+    third = (f"In the factorial zoo of the last chapter, the {top} explains the largest share of the variance of κ "
+             f"({main.loc[top, 'share']:.0%} of {factors.loc['total (R²)', 'share']:.0%} explained); "
+             + (f"sharing the {' or the '.join(raising)} raises κ with an interval clear of zero."
+                if raising else "no factor raises κ with an interval clear of zero."))
+    return f"{first} {second} {third}"
