@@ -39,11 +39,24 @@ def pool(workers: int) -> cf.ProcessPoolExecutor:
                                   mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
 
 
-def run(fn, jobs: list[tuple], workers: int | None = None) -> list:
-    """``[fn(*job) for job in jobs]``, in ``workers`` processes when there is more than one job
-    (``fn`` must be importable: a module-level function)."""
+def each(fn, jobs: list[tuple], workers: int | None = None):
+    """Yield ``(i, fn(*jobs[i]))`` as each job finishes (in ``workers`` processes when there is more
+    than one job), so that a caller can store every result at once: a build that is stopped keeps
+    what was finished. ``fn`` must be importable (a module-level function)."""
     workers = default_workers() if workers is None else checks.positive_int("workers", workers)
     if workers == 1 or len(jobs) <= 1:
-        return [fn(*job) for job in jobs]
+        for i, job in enumerate(jobs):
+            yield i, fn(*job)
+        return
     with pool(min(workers, len(jobs))) as executor:
-        return list(executor.map(fn, *zip(*jobs)))
+        futures = {executor.submit(fn, *job): i for i, job in enumerate(jobs)}
+        for future in cf.as_completed(futures):
+            yield futures[future], future.result()
+
+
+def run(fn, jobs: list[tuple], workers: int | None = None) -> list:
+    """``[fn(*job) for job in jobs]``, in ``workers`` processes when there is more than one job."""
+    out = [None] * len(jobs)
+    for i, value in each(fn, jobs, workers):
+        out[i] = value
+    return out

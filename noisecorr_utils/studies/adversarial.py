@@ -64,9 +64,8 @@ def attack(models, n: int, seed: int = 0, doublings: int = 16, bisections: int =
     keys = {m.spec.key: results.cache_key("lbfgs", (attacks, zoo), model=m.spec.key, n=n, seed=seed,
                                           doublings=doublings, bisections=bisections, max_iter=max_iter) for m in models}
     missing = list({m.spec.key: m for m in models if not results.is_cached(keys[m.spec.key])}.values())
-    for m, value in zip(missing, parallel.run(_attack_job, [(m.spec, n, seed, doublings, bisections, max_iter)
-                                                             for m in missing])):
-        results.cached_array(keys[m.spec.key], lambda value=value: value)
+    for i, value in parallel.each(_attack_job, [(m.spec, n, seed, doublings, bisections, max_iter) for m in missing]):
+        results.cached_array(keys[missing[i].spec.key], lambda value=value: value)   # stored as each finishes
     out = {}
     for m in models:
         arr = results.cached_array(keys[m.spec.key], None)

@@ -270,9 +270,8 @@ def registration_runs(sigmas, repeats, seeds: int, *, n_train: int, n_test: int,
     keys = {job: results.cache_key("registration", (registration, similarity, train), sigma=job[0], seed=job[1],
                                    repeats=job[2], n_queries=job[3], **params) for job in jobs}
     missing = [job for job in jobs if not results.is_cached(keys[job], ".npz")]
-    computed = parallel.run(_registration_job, [(*job, *params.values()) for job in missing])
-    for job, value in zip(missing, computed):
-        results.store_arrays(keys[job], run=value[0], kernel=value[1] if value[1] is not None else np.zeros(0))
+    for i, value in parallel.each(_registration_job, [(*job, *params.values()) for job in missing]):
+        results.store_arrays(keys[missing[i]], run=value[0], kernel=value[1] if value[1] is not None else np.zeros(0))
     out = {}
     for job in jobs:
         stored = results.load_arrays(keys[job])
@@ -331,8 +330,8 @@ def enforcement_curves(weights, seeds: int, steps: int, batch_size: int = 64, n_
     keys = {job: results.cache_key("enforcement", (enforcement, zoo), lenet=spec_key, sign=job[0], weight=job[1],
                                    seed=job[2], steps=steps, batch_size=batch_size, n_pairs=n_pairs) for job in jobs}
     missing = [job for job in jobs if not results.is_cached(keys[job], ".npy")]
-    for job, value in zip(missing, parallel.run(_enforcement_job, missing)):
-        results.cached_array(keys[job], lambda value=value: value)
+    for i, value in parallel.each(_enforcement_job, missing):
+        results.cached_array(keys[missing[i]], lambda value=value: value)   # stored as each finishes
     parts = []
     for (name, sign, w) in variants:
         for seed in range(seeds):

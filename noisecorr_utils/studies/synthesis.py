@@ -275,17 +275,20 @@ def relations_table(z: zoo.Groups, cell_of: list[Cell], answers: np.ndarray, n_t
                     n_probe: int, adv: dict, seed: int = 0) -> pd.DataFrame:
     """One row per pair of comparable digit networks: noise κ, error consistency κ on the test
     images (Geirhos et al., 2020), gradient-kernel correlation on probe digits (Charpiat et al.,
-    2019), adversarial transfer (the mean of A's examples fooling B and B's fooling A, as in the
-    adversarial chapter) and linear CKA of penultimate features (Kornblith et al., 2019)."""
+    2019), adversarial transfer (``_transfer`` of the examples in ``adv``, as in the adversarial
+    chapter) and linear CKA of penultimate features (Kornblith et al., 2019)."""
     rows_ = comparable(cell_of)
     models = [z.models[r] for r in rows_]
     probs, labels = test_probs(models, n_test, seed)
     correct = [p.argmax(1) == y for p, y in zip(probs, labels)]
     feats = penultimate(models, n_features, seed)
     kern = kernels(models, n_probe, seed)
-    x_adv, y_adv = adversarial.test_images(len(next(iter(adv.values()))[0]), seed)
     fooled = {}
+    if adv:
+        x_adv, y_adv = adversarial.test_images(len(next(iter(adv.values()))[0]), seed)
     for a in models:
+        if a.spec.key not in adv:
+            continue
         xa, ok, _, _ = adv[a.spec.key]
         fooled[a.spec.key] = {b.spec.key: float((adversarial.said(b, xa[ok]) != y_adv[ok]).float().mean()) for b in models
                               if b is not a}
@@ -297,7 +300,7 @@ def relations_table(z: zoo.Groups, cell_of: list[Cell], answers: np.ndarray, n_t
                     "noise κ": stats.agreement(answers[i], answers[j], 10).kappa,
                     "error consistency": relations.error_consistency(correct[ia], correct[ib]),
                     "kernel correlation": relations.kernel_correlation(kern[ia], kern[ib]),
-                    "adversarial transfer": (fooled[a.spec.key][b.spec.key] + fooled[b.spec.key][a.spec.key]) / 2,
+                    "adversarial transfer": _transfer(fooled, a.spec.key, b.spec.key),
                     "CKA": relations.linear_cka(feats[ia], feats[ib]),
                     **{f"same {f}": int(cell_of[i].level(f) == cell_of[j].level(f)) for f in FACTORS}})
     return pd.DataFrame(out)
@@ -305,6 +308,13 @@ def relations_table(z: zoo.Groups, cell_of: list[Cell], answers: np.ndarray, n_t
 
 def pair_kind(a: Cell, b: Cell) -> str:
     return "same setting" if a == b else "same architecture" if a.arch == b.arch else "different architectures"
+
+
+def _transfer(fooled: dict, a: str, b: str) -> float:
+    """The share of one network's examples that fool the other: both ways averaged where both were
+    attacked, the one way where only one was, NaN where neither."""
+    ways = [fooled[x][y] for x, y in ((a, b), (b, a)) if x in fooled]
+    return float(np.mean(ways)) if ways else float("nan")
 
 
 MEASURES = ("noise κ", "error consistency", "kernel correlation", "adversarial transfer", "CKA")
