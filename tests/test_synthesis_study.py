@@ -107,3 +107,15 @@ def test_pair_tables_and_ensembles_on_tiny_models(tiny):
     assert len(ens) == 6 and set(ens.kind) == {"same setting", "same architecture"}   # the 4 digit models
     sized = study.ensemble_sizes(z, cell_of, [2], 100, "uniform", 200, 1.0, n_draws=3)
     assert set(sized.diversity) == set(study.DIVERSITY)
+
+
+def test_the_eight_is_only_tested_on_networks_that_call_noise_eight():
+    import pandas as pd
+
+    effects = pd.DataFrame({"effect": [0.1] * 3, "effect_lo": [0.05] * 3, "effect_hi": [0.2] * 3},
+                           index=list(study.FACTORS))
+    kg = pd.DataFrame([{"gain": "auroc_confidence", "rho": -0.4, "lo": -0.6, "hi": -0.2}]).set_index("gain")
+    eights = {"lenet": ((0.9, 0.8, 1.0), (0.1, 0.0, 0.2)), "mlp": ((0.1, 0.0, 0.2), (0.0, 0.0, 0.0))}
+    t = study.verdict_table(effects, eights, kg, (0.8, 0.7, 0.9), (0.0, -0.005, 0.005), 3)
+    verdict = dict(zip(t.claim.str.extract(r"\((\w+):")[0], t.verdict))
+    assert verdict["lenet"] == "reproduced" and verdict["mlp"] == "not tested"
