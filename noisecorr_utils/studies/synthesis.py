@@ -4,6 +4,7 @@ networks that the book measures side by side, and whether ensembles of agreeing 
 useless, as the MNIST white-noise study concludes."""
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -103,6 +104,14 @@ def fractional_note(z: zoo.Groups, cell_of: list, grid_archs, base_archs, n_seed
             f"crossing {'it' if len(missing) == 1 else 'them'} with every setting would take {extra} more models, "
             f"{cost} of training on this machine (the mean training time of the models here times the count). "
             f"Set `grid_archs` to include {'it' if len(missing) == 1 else 'them'} to run the full grid.")
+
+
+def cached(name: str, z: zoo.Groups, compute, settings: dict) -> pd.DataFrame:
+    """A table of the chapter, computed once for these models and ``settings`` (every notebook
+    parameter it depends on) and read back on a warm run."""
+    key = results.cache_key(f"synthesis-{name}", (noise, zoo, similarity, stats, relations, sys.modules[__name__]),
+                            models=[m.spec.key for m in z.models], **settings)
+    return results.cached_table(key, compute)
 
 
 def model_cells(z: zoo.Groups, cell_list) -> list[Cell]:
@@ -230,12 +239,11 @@ def factor_effects(pairs: pd.DataFrame, cell_of: list[Cell], n_boot: int, seed: 
     return table
 
 
-def kappa_matrix(answers: np.ndarray, cell_of: list[Cell]) -> np.ndarray:
-    """κ of every pair of models in its label space, (models, models); NaN where not comparable."""
-    m = len(answers)
-    out = np.full((m, m), np.nan)
-    for _, r in pair_frame(answers, cell_of).iterrows():
-        out[r.i, r.j] = out[r.j, r.i] = r.kappa
+def kappa_matrix(pairs: pd.DataFrame, n_models: int) -> np.ndarray:
+    """κ of every pair of ``pair_frame`` as a (models, models) matrix; NaN where not comparable."""
+    out = np.full((n_models, n_models), np.nan)
+    i, j = pairs.i.to_numpy(int), pairs.j.to_numpy(int)
+    out[i, j] = out[j, i] = pairs.kappa.to_numpy(float)
     return out
 
 
