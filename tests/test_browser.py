@@ -154,7 +154,7 @@ def test_similarity_chapter_controls(browser, server):
     rail = gd.locator(".slider-rail-rect").first.bounding_box()
     page.mouse.click(rail["x"] + 3, rail["y"] + rail["height"] / 2)
     cell = page.evaluate(GRID_Y)
-    assert cell["state"][1] == 0 and cell["y"] == cell["expected"] and "brightness 0.5" in cell["title"]
+    assert cell["state"][1] == 0 and cell["y"] == cell["expected"] and f"brightness {cell['labels'][1][0]}" in cell["title"]
     # the enforcement curves: the metric menu switches accuracy to the gradient cosine
     gd = page.locator(".js-plotly-plot").filter(has_text="similarity enforcement").first
     gd.scroll_into_view_if_needed()
@@ -173,7 +173,7 @@ GRID_Y = """() => { const gd = Array.from(document.querySelectorAll('.js-plotly-
   const grid = gd.layout.meta.grid;
   const cell = grid.state.reduce((c, i) => c[i], grid.cells);
   return {y: JSON.stringify(gd.data[grid.trace].y), expected: JSON.stringify(cell), state: grid.state.slice(),
-          title: gd.layout.title.text}; }"""
+          title: gd.layout.title.text, labels: grid.labels}; }"""
 
 LAYOUT_FLAWS = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(gd => {
   const title = gd.querySelector('.gtitle');
@@ -233,7 +233,7 @@ def test_synthesis_chapter_controls(browser, server):
     after = page.evaluate(GRID_CELLS, "noise κ against")
     assert after["state"] == [0, 2] and after["shown"] == after["expected"] != before["shown"]
     # the ensembles: the size slider shows larger ensembles
-    gd = page.locator(".js-plotly-plot").filter(has_text="What an ensemble gains").first
+    gd = page.locator(".js-plotly-plot").filter(has_text="ensemble gains:").first
     gd.scroll_into_view_if_needed()
     rail = gd.locator(".slider-rail-rect").first.bounding_box()
     page.mouse.click(rail["x"] + rail["width"] - 3, rail["y"] + rail["height"] / 2)

@@ -29,7 +29,7 @@ def kappa_by_factor(matrices: dict[str, np.ndarray], labels: list[str], orders: 
     fig = go.Figure(go.Heatmap(zmin=-limit, zmax=limit, zmid=0, colorscale="RdBu_r", colorbar=dict(title="κ"),
                                hoverongaps=False, hovertemplate="%{y}<br>%{x}<br>κ = %{z:.2f}<extra></extra>"))
     fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(symbol="square", size=12, color=UNDEFINED),
-                    name="not comparable (other label space) or a model with itself")
+                    name="no κ: other label spaces, both answer one class, or a model with itself")
     fig.update_layout(plot_bgcolor=UNDEFINED, legend=dict(orientation="h", y=-0.32, x=0))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", tickfont=dict(size=7), showgrid=False)
     fig.update_xaxes(tickfont=dict(size=7), tickangle=-60, showgrid=False)
