@@ -128,7 +128,7 @@ def model_cells(z: zoo.Groups, cell_list) -> list[Cell]:
 # What every model says: probabilities on noise and test images, features, gradient kernels
 
 def _cached(what: str, model, compute, **parts) -> np.ndarray:
-    key = results.cache_key(what, (noise, zoo, similarity, __import__(__name__, fromlist=["VERSION"])),
+    key = results.cache_key(what, (noise, zoo, similarity, sys.modules[__name__]),
                             model=model.spec.key, **parts)
     return results.cached_array(key, compute)
 
