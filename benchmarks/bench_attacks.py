@@ -20,7 +20,6 @@ import torch
 from timing import timed
 
 from noisecorr_utils import attacks, zoo
-from noisecorr_utils.studies import adversarial as study
 
 
 def main():
@@ -30,7 +29,7 @@ def main():
     parser.add_argument("--archs", nargs="+", default=["fc100", "lenet"])
     args = parser.parse_args()
     torch.set_num_threads(1)
-    x, y = study.test_images(args.n)
+    x, y = attacks.test_images(args.n)
     target = attacks.random_targets(y, 10, seed=1)
     k = args.n_ref
     print(f"{args.n} MNIST test images (reference: first {k}, time scaled ×{args.n / k:g}), random wrong targets, one thread")

@@ -3,10 +3,11 @@
     python -m noisecorr_utils.build --profile full      # the published book -> _build/html
     python -m noisecorr_utils.build --profile ci        # tiny, for tests    -> _build/ci/_build/html
 
-A profile (``params/<name>.yaml``) has ``defaults`` (given to every notebook) and, under
-``notebooks``, per-notebook overrides. Every key must be a declared parameter of the notebook
-that receives it — a typo is an error before anything runs. Each profile is staged in its own
-tree (``_build/stage-<profile>``), so a CI build never overwrites the published book.
+A profile (``params/<name>.yaml``, see ``profiles``) overrides the chapters' ``Params``: a typo
+or an out-of-range value is an error before anything runs. Each notebook is the parameter cell,
+``studies.<chapter>.run`` and prose; papermill executes it with the profile's values. Each profile
+is staged in its own tree (``_build/stage-<profile>``), so a CI build never overwrites the
+published book.
 """
 from __future__ import annotations
 
@@ -20,26 +21,14 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
-
-from . import progress
+from . import profiles, progress
 from .paths import ROOT, atomic_path
+from .profiles import NOTEBOOKS
 
-NOTEBOOKS = ROOT / "notebooks"
-PARAMS = Path(os.environ.get("NOISECORR_PARAMS_DIR", ROOT / "params"))
+notebooks = profiles.notebooks
+
 BOOK_FILES = ("_config.yml", "_toc.yml")
-
-
-class BuildError(ValueError):
-    """A profile or notebook that cannot be built. The message is one line."""
-
-
-def profiles() -> list[str]:
-    return sorted(p.stem for p in PARAMS.glob("*.yaml"))
-
-
-def notebooks() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+BuildError = profiles.ProfileError   # a profile or notebook that cannot be built; the message is one line
 
 
 def declared_parameters(notebook: Path) -> dict:
@@ -50,34 +39,8 @@ def declared_parameters(notebook: Path) -> dict:
 
 
 def resolve(profile: str) -> dict[str, dict]:
-    """Parameters for each notebook under ``profile``; raises BuildError on any bad key."""
-    if profile not in profiles():
-        where = PARAMS.relative_to(ROOT) if PARAMS.is_relative_to(ROOT) else PARAMS
-        raise BuildError(f"unknown profile {profile!r}; allowed: {', '.join(profiles())} "
-                         f"(files in {where}/)")
-    path = PARAMS / f"{profile}.yaml"
-    spec = yaml.safe_load(path.read_text()) or {}
-    unknown_top = set(spec) - {"defaults", "notebooks"}
-    if unknown_top:
-        raise BuildError(f"{path.name}: unknown section {sorted(unknown_top)[0]!r}; allowed: "
-                         "defaults, notebooks")
-    defaults = spec.get("defaults") or {}
-    per_notebook = spec.get("notebooks") or {}
-    books = {nb.stem: nb for nb in notebooks()}
-    for name in per_notebook:
-        if name not in books:
-            raise BuildError(f"{path.name}: notebook {name!r} does not exist; allowed: "
-                             f"{', '.join(books)}")
-    resolved = {}
-    for name, nb in books.items():
-        params = {"profile": profile, **defaults, **(per_notebook.get(name) or {})}
-        declared = declared_parameters(nb)
-        for key in params:
-            if key not in declared:
-                raise BuildError(f"{path.name}: {key!r} is not a parameter of {nb.name}; allowed: "
-                                 f"{', '.join(declared)}")
-        resolved[name] = params
-    return resolved
+    """Parameters for each notebook under ``profile`` (``profiles.resolve``); BuildError on any bad key."""
+    return profiles.resolve(profile)
 
 
 def stage_dir(profile: str) -> Path:

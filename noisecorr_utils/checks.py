@@ -11,6 +11,25 @@ def positive_int(name: str, value) -> int:
     return int(value)
 
 
+def optional_positive_int(name: str, value) -> int | None:
+    """None (the default of whatever it stands for) or a positive integer."""
+    return None if value is None else positive_int(name, value)
+
+
+def non_negative_int(name: str, value) -> int:
+    """``value`` if it is an integer >= 0 (a seed, an offset), else a ValueError naming it."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name}={value!r} must be a non-negative integer")
+    return int(value)
+
+
+def at_most(name: str, value: int, limit: int, what: str) -> int:
+    """``value`` if it is no more than ``limit`` (e.g. the test images that exist)."""
+    if value > limit:
+        raise ValueError(f"{name}={value} is more than the {limit:,} {what}; allowed: 1 to {limit}")
+    return value
+
+
 def seeds_for_ci(name: str, value) -> int:
     """A number of seeds that allows a confidence interval over seeds (at least 2)."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 2:

@@ -212,6 +212,12 @@ def flattened(ds: Dataset) -> Dataset:
     return _LOADED[key]
 
 
+def bright_share(name: str = "mnist", threshold: float = 0.25) -> float:
+    """Share of training images whose mean pixel exceeds ``threshold`` (uniform noise: 0.5)."""
+    ds = load(name)
+    return float((ds.x_train.to(torch.float32).div_(255).mean((1, 2, 3)) > threshold).float().mean())
+
+
 def forget() -> None:
     """Drop the in-memory copies, so the next ``load`` reads (and checks) the cache again."""
     _LOADED.clear()

@@ -231,6 +231,25 @@ def cached_answers(models, kind: str, n: int, brightnesses, seed: int, dataset: 
     return out
 
 
+def cached_probabilities(models, kind: str, n: int, brightness: float, seed: int, dataset: str = "mnist") -> list:
+    """Every model's class probabilities (float32 softmax of its logits) on the same ``n`` images of
+    ``kind`` at ``brightness`` (the images ``cached_answers`` shows): a list of (n, classes) arrays,
+    each cached under its model's spec key, the images' parameters and this module's ``VERSION``."""
+    from . import results, zoo
+
+    check(kind, brightness, n)
+    images = []
+
+    def compute(model):
+        if not images:
+            images.append(generate(kind, n, dataset, 1.0, seed) * brightness)
+        return torch.softmax(predict_logits(model, images[0]).float(), 1).numpy().astype("float32")
+
+    return [results.cached_array(results.cache_key("probabilities", (sys.modules[__name__], zoo), model=m.spec.key,
+                                                   kind=kind, n=n, brightness=float(brightness), seed=seed,
+                                                   dataset=dataset), lambda m=m: compute(m)) for m in models]
+
+
 def cached_sweep(models, kinds, brightnesses, n: int, seed: int, dataset: str = "mnist") -> "numpy.ndarray":
     """Answers of every model to ``n`` images of every kind (seeds ``seed``, ``seed + 1``…) at every
     brightness: uint8 (kinds, brightnesses, models, n), cached per kind and brightness."""

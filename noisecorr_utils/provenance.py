@@ -59,12 +59,3 @@ def card(**parameters) -> "IPython.display.Markdown":
         f"Machine: {m['cpu']}; instruction sets {m['flags']}; {m['threads']}; torch {m['torch build']}. "
         "Results are deterministic on one machine, not across machines.\n\n"
         f"Parameters: {params or 'none'}.\n\nVersions: {vers}.\n```")
-
-
-def card_for(notebook: str, namespace: dict) -> "IPython.display.Markdown":
-    """``card`` with every parameter the notebook ``notebook`` (its stem) declares, read from the
-    notebook's namespace (``globals()``) — so the note lists exactly what papermill set."""
-    from .build import NOTEBOOKS, declared_parameters
-
-    names = declared_parameters(NOTEBOOKS / f"{notebook}.ipynb")
-    return card(**{name: namespace[name] for name in names if name in namespace})

@@ -59,43 +59,37 @@ def verdict_row(claim: str, source: str, estimate, low: float, high: float, rule
             "seeds to decide": stats.seeds_to_decide(estimate, n, low, high) if v == stats.INCONCLUSIVE else None}
 
 
-def md_table(df, index: bool = False) -> "IPython.display.Markdown":
+def md_table(df, index: bool = False) -> str:
     """A DataFrame as a Markdown table (for a numbered ``{table}`` caption in the book); undefined
     cells as a dash."""
-    from IPython.display import Markdown
-
     shown = df.copy()
     for col in shown.columns:
         shown[col] = [DASH if _undefined(v) else v for v in shown[col]]
-    return Markdown(shown.to_markdown(index=index))
+    return shown.to_markdown(index=index)
 
 
 def anchor(prefix: str, i: int) -> str:
     return f"{prefix}-{i + 1}"
 
 
-def verdict_markdown(table, prefix: str) -> "IPython.display.Markdown":
+def verdict_markdown(table, prefix: str) -> str:
     """The verdict table: each row with an anchor (``#<prefix>-<n>``) that the text links to;
     where a verdict is inconclusive, about how many seeds would decide."""
-    from IPython.display import Markdown
-
     lines = ["| # | claim | source | ours (95% CI over seeds) | rule | verdict |", "|---|---|---|---|---|---|"]
-    for i, r in enumerate(table.itertuples()):
+    for i, r in enumerate(table.rename(columns={"seeds to decide": "seeds_to_decide"}).itertuples()):
         verdict = f"**{r.verdict}**"
         need = getattr(r, "seeds_to_decide", None)
         if r.verdict == "inconclusive" and not _undefined(need) and need:
             verdict += f" with {r.seeds} seeds; about {int(need)} would decide"
         lines.append(f'| <span id="{anchor(prefix, i)}"></span>{i + 1} | {r.claim} | {r.source} | {r.ours} | '
                      f'{r.rule} | {verdict} |')
-    return Markdown("\n".join(lines))
+    return "\n".join(lines)
 
 
-def verdict_lines(table, prefix: str) -> "IPython.display.Markdown":
+def verdict_lines(table, prefix: str) -> str:
     """One line per verdict for a chapter's summary box, each linking to its row."""
-    from IPython.display import Markdown
-
-    return Markdown("\n".join(f'- <a href="#{anchor(prefix, i)}">{r.claim}</a> ({r.source}): **{r.verdict}** — ours {r.ours}'
-                              for i, r in enumerate(table.itertuples())))
+    return "\n".join(f'- <a href="#{anchor(prefix, i)}">{r.claim}</a> ({r.source}): **{r.verdict}** — ours {r.ours}'
+                              for i, r in enumerate(table.itertuples()))
 
 
 def link(prefix: str, table, claim_start: str) -> str:

@@ -14,18 +14,26 @@ def table_path(profile: str, name: str) -> Path:
     return results_dir() / "tables" / profile / f"{name}.csv"
 
 
-def save_table(df, profile: str, name: str) -> Path:
+def table_csv(df) -> str:
+    """A result table as the CSV text it is saved as (fixed float format)."""
+    return df.to_csv(float_format="%.6g", lineterminator="\n")
+
+
+def save_table(df, profile: str, name: str, csv: str | None = None) -> Path:
+    """Write ``df`` (or its CSV text ``csv``, as ``table_csv`` made it) to ``table_path``."""
     path = table_path(profile, name)
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, float_format="%.6g", lineterminator="\n")
+        tmp.write_text(table_csv(df) if csv is None else csv)
     return path
 
 
 def cache_key(what: str, depends=(), **parts) -> dict:
     """A cache key: what is computed, the ``VERSION`` of every module it depends on (bumped when a
-    change there alters a number), and every parameter, model key and input it depends on."""
-    versions = {m.__name__.rsplit(".", 1)[-1]: getattr(m, "VERSION", getattr(m, "CODE_VERSION", None))
-                for m in depends}
+    change there alters a number; a module, or a ``(name, version)`` pair), and every parameter,
+    model key and input it depends on."""
+    versions = dict(m if isinstance(m, tuple) else
+                    (m.__name__.rsplit(".", 1)[-1], getattr(m, "VERSION", getattr(m, "CODE_VERSION", None)))
+                    for m in depends)
     return {"what": what, "versions": versions, **parts}
 
 
@@ -38,19 +46,29 @@ def _cache_file(key: dict, suffix: str) -> Path:
 
 
 def cached_table(key: dict, compute) -> "pandas.DataFrame":
-    """``compute()`` (a DataFrame), stored under ``results/cache/`` as JSON by a hash of ``key``
-    (see ``cache_key``); read back on the next call. Written atomically."""
+    """``compute()`` (a DataFrame), stored under ``results/cache/`` as CSV with every float's 17
+    significant digits (a lossless round trip, index name included) by a hash of ``key`` (see
+    ``cache_key``); read back on the next call, so a warm run sees the numbers a cold one did."""
+    import io
+
     import pandas as pd
 
-    path = _cache_file(key, ".json")
+    text = cached_text({**key, "format": "csv17"}, lambda: compute().to_csv(float_format="%.17g", lineterminator="\n"))
+    return pd.read_csv(io.StringIO(text), index_col=0)
+
+
+def cached_text(key: dict, compute) -> str:
+    """``compute()`` (a string, e.g. a chapter's whole result as JSON), stored under
+    ``results/cache/`` by a hash of ``key`` and read back on the next call. Written atomically."""
+    path = _cache_file(key, ".txt")
     if path.exists():
         try:
-            return pd.read_json(path, orient="split")
-        except ValueError:
+            return path.read_text()
+        except (OSError, UnicodeDecodeError):
             pass  # damaged: recompute
     value = compute()
     with atomic_path(path) as tmp:
-        value.to_json(tmp, orient="split", double_precision=15)
+        tmp.write_text(value)
     return value
 
 

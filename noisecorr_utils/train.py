@@ -11,7 +11,6 @@ setting, so a model trained in a worker process equals one trained in the notebo
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field

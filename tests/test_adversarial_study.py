@@ -4,8 +4,10 @@ import pandas as pd
 import pytest
 import torch
 
-from noisecorr_utils import zoo
-from noisecorr_utils.studies import adversarial as study
+from noisecorr_utils import attacks, zoo
+from noisecorr_utils.studies import adversarial
+from noisecorr_utils.studies.adversarial import claims, units
+from noisecorr_utils.studies.adversarial import experiments as study
 
 TINY = {"A": dict(arch="softmax", weight_decay=1e-4), "B": dict(arch="fc100")}
 
@@ -14,7 +16,7 @@ TINY = {"A": dict(arch="softmax", weight_decay=1e-4), "B": dict(arch="fc100")}
 def tiny(tmp_path, monkeypatch, model_cache):
     monkeypatch.setenv("NOISECORR_RESULTS", str(tmp_path / "results"))
     groups = zoo.load_groups(study.specs(TINY, 2, epochs=1, n_train=1000), workers=1)
-    adv = study.attack(groups.models, 12, doublings=10, bisections=2, max_iter=30)
+    adv = attacks.cached_attack(groups.models, 12, doublings=10, bisections=2, max_iter=30)
     return groups, adv
 
 
@@ -22,7 +24,7 @@ def test_transfer_diagonal_is_complete_and_controls_are_there(tiny):
     groups, adv = tiny
     for m in groups.models:
         xa, ok, d, target = adv[m.spec.key]
-        assert ok.any() and torch.equal(study.said(m, xa[ok]), target[ok])   # every success is adversarial
+        assert ok.any() and torch.equal(attacks.said(m, xa[ok]), target[ok])   # every success is adversarial
         assert torch.isnan(d[~ok]).all()
     long = study.transfer(groups, adv, sigmas=(0.3,), amplify=0.1)
     diag = long[(long.kind == "adversarial") & (long.source == long.target)]
@@ -30,7 +32,7 @@ def test_transfer_diagonal_is_complete_and_controls_are_there(tiny):
     assert set(long.kind) == {"adversarial", "noise of the same size", "amplified to RMS 0.1", "Gaussian σ = 0.3"}
     mean, lo, hi = study.transfer_matrix(long, "adversarial")
     assert list(mean.index) == ["A", "B"] and (lo.values <= mean.values + 1e-12).all()
-    assert study.attack(groups.models, 12, doublings=10, bisections=2, max_iter=30).keys() == adv.keys()  # cached
+    assert attacks.cached_attack(groups.models, 12, doublings=10, bisections=2, max_iter=30).keys() == adv.keys()  # cached
 
 
 def test_amplified_perturbation_has_the_asked_rms():
@@ -44,10 +46,10 @@ def test_purity_and_coherence_of_constructed_scores():
     labels = np.repeat(np.arange(10), 10)
     pure = (labels == 3).astype(float)[:, None]                 # a direction that picks only threes
     mixed = np.tile(np.eye(10)[0], 10)[:, None]                 # picks the first image of each class... and more
-    assert study.purity(pure, labels, k=8)[0] == 1.0
-    assert study.purity(mixed + 1e-3 * np.arange(100)[:, None], labels, k=8)[0] < 0.5
+    assert units.purity(pure, labels, k=8)[0] == 1.0
+    assert units.purity(mixed + 1e-3 * np.arange(100)[:, None], labels, k=8)[0] < 0.5
     x = np.ones((100, 1, 2, 2))
-    assert np.allclose(study.coherence(pure, x, k=4), 1.0)      # identical images: cosine 1
+    assert np.allclose(units.coherence(pure, x, k=4), 1.0)      # identical images: cosine 1
 
 
 def test_link_correlation_uses_the_seed_as_unit():
@@ -78,18 +80,19 @@ def _transfer(adv_error, noise_error):
 def test_verdicts_follow_the_rules_and_the_accuracy_gate():
     t2 = _transfer(0.4, 0.01)
     gaps = {"MLP": (0.2, 0.15, 0.25)}
-    v = study.verdict_table(_t1(0.015), t2, t2, gaps, 0.985).set_index("claim").verdict.tolist()
+    v = claims.verdict_table(_t1(0.015), t2, t2, gaps, 0.985).set_index("claim").verdict.tolist()
     assert v == ["reproduced", "reproduced", "reproduced", "reproduced", "reproduced", "reproduced", "not reproduced"]
-    weak = study.verdict_table(_t1(0.05), t2, t2, gaps, 0.95).verdict.tolist()
+    weak = claims.verdict_table(_t1(0.05), t2, t2, gaps, 0.95).verdict.tolist()
     assert weak[:2] == ["not tested"] * 2 and weak[3:5] == ["not tested"] * 2
-    no_transfer = study.verdict_table(_t1(0.015), _transfer(0.01, 0.01), t2, gaps, 0.985).verdict.tolist()
+    no_transfer = claims.verdict_table(_t1(0.015), _transfer(0.01, 0.01), t2, gaps, 0.985).verdict.tolist()
     assert no_transfer[3] == "not reproduced"
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda: study.test_images(20000), "n_attack=20000 is more than the 10,000 test images"),
-    (lambda: study.test_images(0), "n_attack"),
-    (lambda: study.specs(TINY, 1), "n_seeds"),
+    (lambda: attacks.test_images(20000), "n_attack=20000 is more than the 10,000 test images"),
+    (lambda: attacks.test_images(0), "n_attack"),
+    (lambda: adversarial.Params(network_seeds=1), "network_seeds=1: confidence intervals need at least 2 seeds"),
+    (lambda: adversarial.Params(n_units_images=10001), "n_units_images=10001 is more than the 10,000 test images"),
 ])
 def test_bad_input_is_one_line(call, message):
     with pytest.raises(ValueError, match=message):

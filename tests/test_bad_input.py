@@ -15,7 +15,7 @@ from noisecorr_utils.paths import ROOT
 PY = sys.executable
 NB = str(ROOT / "notebooks" / "02_noise_mnist.ipynb")
 PAPERMILL = [PY, "-m", "papermill", NB, "{out}", "--no-progress-bar", "-k", "python3"]
-SIMILARITY = PAPERMILL[:3] + [str(ROOT / "notebooks" / "03_similarity.ipynb")] + PAPERMILL[4:]
+SIMILARITY = PAPERMILL[:3] + [str(ROOT / "notebooks" / "03_input_similarity.ipynb")] + PAPERMILL[4:]
 CIFAR = PAPERMILL[:3] + [str(ROOT / "notebooks" / "04_cifar_bird.ipynb")] + PAPERMILL[4:]
 ADVERSARIAL = PAPERMILL[:3] + [str(ROOT / "notebooks" / "05_adversarial.ipynb")] + PAPERMILL[4:]
 SYNTHESIS = PAPERMILL[:3] + [str(ROOT / "notebooks" / "06_synthesis.ipynb")] + PAPERMILL[4:]
@@ -37,8 +37,10 @@ CLI_CASES = {
                                                         "brightnesses='[0.5, 1.5]' must be a non-empty list"),
     "unknown noise kind (papermill)": (PAPERMILL + ["-y", "kinds: [uniform, pink]"],
                                        "unknown noise kind 'pink'; allowed: uniform, gaussian"),
-    "one seed where a CI is asked (papermill)": (PAPERMILL + ["-p", "n_seeds", "1"],
-                                                 "n_seeds=1: confidence intervals need at least 2 seeds"),
+    "one seed where a CI is asked (papermill)": (PAPERMILL + ["-p", "cheap_seeds", "1"],
+                                                 "cheap_seeds=1: confidence intervals need at least 2 seeds"),
+    "a parameter the chapter does not have (papermill -p)": (PAPERMILL + ["-p", "n_sed", "3"],
+                                                             "'n_sed' is not a parameter of this chapter; allowed:"),
     "non-positive epochs (papermill)": (PAPERMILL + ["-p", "epochs", "-1"], "epochs=-1 must be a positive integer"),
     "registration without the σ = 0 baseline (papermill)": (
         SIMILARITY + ["-y", "reg_sigmas: [1.0, 2.0]"], "reg_sigmas=[1.0, 2.0] must be a list holding 0 (the baseline)"),
@@ -55,17 +57,17 @@ CLI_CASES = {
     "label noise of 1 (papermill)": (SIMILARITY + ["-y", "label_noise: [0.0, 1.0]"], "label_noise=1.0 must be in [0, 1)"),
     "coloured noise with alpha out of range (papermill)": (CIFAR + ["-y", "kinds: [gaussian, 'colored:alpha3']"],
                                                            "alpha=3 of noise kind 'colored' is outside [0, 2]"),
-    "unknown CIFAR family (papermill)": (CIFAR + ["-y", "families: [airnet, vit]"],
+    "unknown CIFAR family (papermill)": (CIFAR + ["-y", "cifar_archs: [airnet, vit]"],
                                          "unknown family 'vit'; allowed: airnet, resnet"),
-    "one seed of the large CNNs (papermill)": (PAPERMILL + ["-p", "n_seeds_large", "1"],
-                                               "n_seeds_large=1: confidence intervals need at least 2 seeds"),
+    "one seed of the large CNNs (papermill)": (PAPERMILL + ["-p", "large_seeds", "1"],
+                                               "large_seeds=1: confidence intervals need at least 2 seeds"),
     "more attacked images than test images (papermill)": (ADVERSARIAL + ["-p", "n_attack", "20000"],
                                                           "n_attack=20000 is more than the 10,000 test images"),
-    "one seed of the adversarial networks (papermill)": (ADVERSARIAL + ["-p", "n_seeds", "1"],
-                                                         "n_seeds=1: confidence intervals need at least 2 seeds"),
+    "one seed of the adversarial networks (papermill)": (ADVERSARIAL + ["-p", "network_seeds", "1"],
+                                                         "network_seeds=1: confidence intervals need at least 2 seeds"),
     "unknown architecture of the factorial zoo (papermill)": (SYNTHESIS + ["-y", "grid_archs: [mlp, vit]"],
                                                               "unknown architecture 'vit'; allowed: mlp, lenet, vgg, allcnn"),
-    "ensemble larger than the zoo (papermill)": (SYNTHESIS + ["-y", "sizes: [2, 40]", "-p", "n_seeds", "2"],
+    "ensemble larger than the zoo (papermill)": (SYNTHESIS + ["-y", "sizes: [2, 40]", "-p", "setting_seeds", "2"],
                                                  "ensemble size=40 is larger than the 24 models available"),
 }
 

@@ -1,6 +1,5 @@
 """Checks on the book built with the CI profile (``make test`` builds it first)."""
 import re
-from pathlib import Path
 
 import pytest
 from conftest import built_book
@@ -43,7 +42,7 @@ def test_zoo_page_has_figures_numbers_and_provenance(pages):
     assert re.search(r'MNIST has <span class="pasted-text">60,000</span> training images', html)
 
 
-@pytest.mark.parametrize("page", ["book/02_noise_mnist.html", "book/03_similarity.html"])
+@pytest.mark.parametrize("page", ["book/02_noise_mnist.html", "book/03_input_similarity.html"])
 def test_chapters_open_with_a_summary_and_number_every_figure_and_table(pages, page):
     html = pages[page]
     assert html.index("Summary") < html.index("Provenance of this page")

@@ -138,7 +138,7 @@ def choose(page, gd, menu: int, entry: int):
 
 
 def test_similarity_chapter_controls(browser, server):
-    page, problems = open_page(browser, f"{server}/book/03_similarity.html")
+    page, problems = open_page(browser, f"{server}/book/03_input_similarity.html")
     # the registration figure: the reading menu swaps the prediction line
     gd = page.locator(".js-plotly-plot").filter(has_text="Noise inherited").first
     gd.scroll_into_view_if_needed()

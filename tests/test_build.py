@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from noisecorr_utils import build
+from noisecorr_utils import build, profiles
 from noisecorr_utils.paths import ROOT
 
 
@@ -13,6 +13,7 @@ def test_profiles_resolve_to_declared_parameters():
         assert set(params) == {nb.stem for nb in build.notebooks()}
         for name, values in params.items():
             assert values["profile"] == profile
+            assert set(values) <= set(build.declared_parameters(ROOT / "notebooks" / f"{name}.ipynb"))
 
 
 def test_unknown_profile(tmp_path):
@@ -20,18 +21,45 @@ def test_unknown_profile(tmp_path):
         build.resolve("fulll")
 
 
+def _profile(tmp_path, monkeypatch, text: str) -> str:
+    (tmp_path / "p.yaml").write_text(text)
+    monkeypatch.setattr(profiles, "PARAMS", tmp_path)
+    return "p"
+
+
 def test_typo_in_profile_key_is_an_error(tmp_path, monkeypatch):
-    (tmp_path / "typo.yaml").write_text("notebooks:\n  01_data_and_zoo:\n    n_seed: 3\n")
-    monkeypatch.setattr(build, "PARAMS", tmp_path)
+    name = _profile(tmp_path, monkeypatch, "notebooks:\n  01_data_and_zoo:\n    n_seed: 3\n")
     with pytest.raises(build.BuildError, match="'n_seed' is not a parameter of 01_data_and_zoo.ipynb; allowed: "):
-        build.resolve("typo")
+        build.resolve(name)
 
 
 def test_unknown_notebook_in_profile(tmp_path, monkeypatch):
-    (tmp_path / "x.yaml").write_text("notebooks:\n  99_nothing: {a: 1}\n")
-    monkeypatch.setattr(build, "PARAMS", tmp_path)
+    name = _profile(tmp_path, monkeypatch, "notebooks:\n  99_nothing: {a: 1}\n")
     with pytest.raises(build.BuildError, match="notebook '99_nothing' does not exist"):
-        build.resolve("x")
+        build.resolve(name)
+
+
+def test_a_default_goes_to_every_chapter_that_has_it(tmp_path, monkeypatch):
+    name = _profile(tmp_path, monkeypatch, "defaults:\n  n_train: 500\n  n_noise: 40\n")
+    params = build.resolve(name)
+    assert params["02_noise_mnist"]["n_noise"] == params["06_synthesis"]["n_noise"] == 40
+    assert "n_noise" not in params["01_data_and_zoo"] and params["01_data_and_zoo"]["n_train"] == 500
+    assert set(params["99_conclusions"]) == {"profile"}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("defaults:\n  n_tain: 500\n", "p.yaml: default 'n_tain' is a parameter of no chapter"),
+    ("notebooks:\n  02_noise_mnist:\n    cheap_seeds: 1\n",
+     "p.yaml: notebooks.02_noise_mnist: cheap_seeds=1: confidence intervals need at least 2 seeds"),
+    ("notebooks: [1, 2]\n", "p.yaml: 'notebooks' must be a mapping of names to values, not list"),
+    ("notebooks:\n  02_noise_mnist: [1]\n", "p.yaml: notebooks.02_noise_mnist must be a mapping of parameters"),
+    ("defaults: {n_train: 5\n", "p.yaml line 2, column 1: not valid YAML"),
+])
+def test_bad_profiles_fail_in_one_line(tmp_path, monkeypatch, text, message):
+    name = _profile(tmp_path, monkeypatch, text)
+    with pytest.raises(build.BuildError) as err:
+        build.resolve(name)
+    assert message in str(err.value) and "\n" not in str(err.value)
 
 
 def test_cli_unknown_profile_exits_nonzero_with_one_line():
@@ -55,8 +83,8 @@ def test_a_killed_runs_temporary_notebook_is_never_part_of_the_book():
 
     patterns = yaml.safe_load((ROOT / "_config.yml").read_text())["exclude_patterns"]
     matcher = Matcher(patterns)
-    assert matcher("book/.03_similarity.75nmcgds.tmp.ipynb")
-    assert not matcher("book/03_similarity.ipynb") and not matcher("book/intro.md")
+    assert matcher("book/.03_input_similarity.75nmcgds.tmp.ipynb")
+    assert not matcher("book/03_input_similarity.ipynb") and not matcher("book/intro.md")
 
 
 def test_progress_lines_reach_the_terminal_and_are_counted(tmp_path, capsys):

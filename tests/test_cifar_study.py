@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from noisecorr_utils import stats
-from noisecorr_utils.studies import cifar as study
+from noisecorr_utils.studies import cifar_bird
+from noisecorr_utils.studies.cifar_bird import claims, clutter
+from noisecorr_utils.studies.cifar_bird import experiments as study
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
@@ -51,22 +53,22 @@ def test_cifar_verdicts_follow_the_rules():
                          "bird_hi": 0.98, "accuracy": 0.931, "accuracy_lo": 0.93, "accuracy_hi": 0.932}]).set_index("family")
     cd = {"noise → cat": (1.0, 1.0, 1.0), "others → cat": (0.8, 0.75, 0.85), "horse → dog": (0.5, 0.4, 0.6),
           "accuracy": (0.85, 0.84, 0.86)}
-    top = pd.DataFrame({"measure": list(study.CLUTTER_SIGN), "bird's rank": [1] * 2 + [3] * 6})
-    v = study.verdict_table(fav, {"uncentred": (3, 3), "centred": (0, 10)}, cd, top, 5).set_index("claim")["verdict"]
+    top = pd.DataFrame({"measure": list(clutter.CLUTTER_SIGN), "bird's rank": [1] * 2 + [3] * 6})
+    v = claims.verdict_table(fav, {"uncentred": (3, 3), "centred": (0, 10)}, cd, top, 5).set_index("claim")["verdict"]
     assert v.iloc[0] == v.iloc[1] == stats.REPRODUCED                      # bird, nearly all
     assert v.iloc[2] == stats.INCONCLUSIVE and v.iloc[3] == stats.NOT_REPRODUCED  # 3/3: Wilson CI reaches below 50%; 0/10 does not reach it
     assert list(v.iloc[4:7]) == [stats.REPRODUCED, stats.REPRODUCED, stats.NOT_REPRODUCED]
     assert v.iloc[7] == stats.NOT_REPRODUCED                               # bird first by 2 of 8 measures
-    weak = study.verdict_table(fav.assign(accuracy=0.80), {"uncentred": (3, 3), "centred": (0, 3)},
+    weak = claims.verdict_table(fav.assign(accuracy=0.80), {"uncentred": (3, 3), "centred": (0, 3)},
                                {**cd, "accuracy": (0.6, 0.55, 0.65)}, top, 5)["verdict"]
     assert list(weak.iloc[[0, 1, 4, 5, 6]]) == [stats.NOT_TESTED] * 5
 
 
-def test_specs_refuse_unknown_families_and_one_seed():
+def test_params_refuse_unknown_families_and_one_seed():
     with pytest.raises(ValueError, match="unknown family 'vit'; allowed: airnet, resnet"):
-        study.specs(["vit"], 3)
-    with pytest.raises(ValueError, match="n_seeds=1: confidence intervals need at least 2 seeds"):
-        study.specs(["airnet"], 1)
+        cifar_bird.Params(cifar_archs=["vit"])
+    with pytest.raises(ValueError, match="cifar_seeds=1: confidence intervals need at least 2 seeds"):
+        cifar_bird.Params(cifar_seeds=1)
 
 
 def test_trajectory_run_is_the_zoo_model(tmp_path, monkeypatch, model_cache):

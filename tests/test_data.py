@@ -1,7 +1,5 @@
-import gzip
 import os
 import pickle
-import shutil
 
 import numpy as np
 import pytest

@@ -5,8 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from noisecorr_utils import data, stats, zoo
-from noisecorr_utils.studies import noise as study
+from noisecorr_utils import confidence, stats, zoo
+from noisecorr_utils.studies import noise_mnist
+from noisecorr_utils.studies.noise_mnist import claims
+from noisecorr_utils.studies.noise_mnist import experiments as study
 
 
 def test_groups_share_one_permutation_and_need_two_seeds():
@@ -15,10 +17,10 @@ def test_groups_share_one_permutation_and_need_two_seeds():
     assert perm and {s.permutation_seed for s in perm} == {study.PERMUTATION_SEED}
     assert {s.width for s in groups["lenet·w2·perm"]} == {2.0}
     assert len(study.groups(5, 3, 2)["mlp"]) == 5 and len(study.groups(5, 3, 2)["vgg"]) == 3
-    with pytest.raises(ValueError, match="n_seeds=1: confidence intervals need at least 2 seeds"):
-        study.groups(1, 2, 2)
+    with pytest.raises(ValueError, match="cheap_seeds=1: confidence intervals need at least 2 seeds"):
+        noise_mnist.Params(cheap_seeds=1)
     with pytest.raises(ValueError, match="epochs=-1 must be a positive integer"):
-        study.groups(2, 2, 2, epochs=-1)
+        noise_mnist.Params(epochs=-1)
 
 
 class Constant(nn.Module):
@@ -121,13 +123,13 @@ def _verdict_zoo(rng, shares, n_seeds: int):
 def test_stability_marks_a_verdict_that_differs_between_halves():
     # stable: every LeNet calls about 95% of noise "8"
     answers, z = _verdict_zoo(np.random.default_rng(2), [0.95, 0.96] * 4, 8)
-    table = study.stability(answers, z)
+    table = claims.stability(answers, z)
     assert {"first half", "second half", "stable"} <= set(table.columns)
     row = table[table.claim.str.startswith("CNNs call 90%")].iloc[0]
     assert row["stable"] and row["first half"] == row["second half"] == row["verdict"] == "reproduced"
     # unstable: the even seeds (first half) call 95% "8", the odd ones (second half) 50%
     answers, z = _verdict_zoo(np.random.default_rng(2), [0.95, 0.5] * 4, 8)
-    row = study.stability(answers, z).set_index("claim").filter(like="CNNs call 90%", axis=0).iloc[0]
+    row = claims.stability(answers, z).set_index("claim").filter(like="CNNs call 90%", axis=0).iloc[0]
     assert (row["first half"], row["second half"]) == ("reproduced", "not reproduced") and not row["stable"]
 
 
@@ -182,7 +184,7 @@ def test_hein_protocol_finds_the_smallest_alpha():
 
     x = torch.full((3, 1, 2, 2), 1.0) * torch.tensor([0.5, 1.0, 2.0]).view(3, 1, 1, 1)
     alphas = [1, 2, 4, 8]
-    got = study.scale_to_confidence(Linear(), x, alphas, level=0.999)
+    got = confidence.scale_to_confidence(Linear(), x, alphas, level=0.999)
     # confidence ≥ 0.999 needs a logit gap of log(999·9) ≈ 9.1: s = 4·v·α ≥ 9.1
     expected = [next((a for a in alphas if 4 * v * a >= np.log(0.999 / 0.001 * 9)), np.inf) for v in (0.5, 1.0, 2.0)]
     assert list(got) == expected

@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from noisecorr_utils import zoo
-from noisecorr_utils.paths import ROOT
 
 SLOW_SPEC = "zoo.ModelSpec('lenet', n_train=20000, epochs=10, seed=7)"  # ~25 s: killed long before the end
 

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from noisecorr_utils import report
-from noisecorr_utils.studies import adversarial, similarity
+from noisecorr_utils.studies.adversarial import claims as adversarial
+from noisecorr_utils.studies.input_similarity import labels, registration_task
 
 
 @pytest.mark.parametrize("kappa,expected", [
@@ -32,13 +33,13 @@ def test_landis_koch_reading():
 @pytest.mark.parametrize("gap,expected", [((0.1, 0.05, 0.15), "more often than"), ((-0.1, -0.15, -0.05), "*less* often"),
                                           ((0.0, -0.05, 0.05), "do not tell")])
 def test_vote_clause_flips_with_the_gap(gap, expected):
-    assert expected in similarity.vote_clause(gap)
+    assert expected in labels.vote_clause(gap)
 
 
 def test_readings_clause_names_the_readings_that_fit():
-    fits = similarity.readings_clause({"raw": (1.0, 0.8, 1.3), "effective": (10.0, 8.0, 12.0)})
+    fits = registration_task.readings_clause({"raw": (1.0, 0.8, 1.3), "effective": (10.0, 8.0, 12.0)})
     assert fits.startswith("the raw reading of N predicts") and "effective misses it" in fits
-    none = similarity.readings_clause({"raw": (10.0, 8.0, 12.0)})
+    none = registration_task.readings_clause({"raw": (10.0, 8.0, 12.0)})
     assert none.startswith("no reading of N predicts")
 
 
@@ -77,7 +78,7 @@ def _effects(arch, data, task):
 
 
 def test_factor_clause_names_the_factor_with_the_largest_share():
-    from noisecorr_utils.studies import synthesis
+    from noisecorr_utils.studies.synthesis import claims as synthesis
 
     arch_wins = synthesis.factor_clause(_effects((0.3, 0.2, 0.4, 0.5), (0.0, -0.1, 0.1, 0.01), (0.0, -0.1, 0.1, 0.01)))
     task_wins = synthesis.factor_clause(_effects((0.0, -0.1, 0.1, 0.01), (0.0, -0.1, 0.1, 0.01), (0.3, 0.2, 0.4, 0.5)))
@@ -93,7 +94,7 @@ def test_factor_clause_names_the_factor_with_the_largest_share():
     ((0.0, -0.2, 0.2), (0.6, 0.5, 0.7), ["does not clearly predict", "flags noise with AUROC"]),
 ])
 def test_synthesis_ensemble_clause_flips(rho, auroc, expected):
-    from noisecorr_utils.studies import synthesis
+    from noisecorr_utils.studies.synthesis import claims as synthesis
 
     kg = pd.DataFrame([{"gain": "auroc_confidence", "rho": rho[0], "lo": rho[1], "hi": rho[2]}]).set_index("gain")
     text = synthesis.ensemble_clause(kg, auroc)
@@ -101,7 +102,7 @@ def test_synthesis_ensemble_clause_flips(rho, auroc, expected):
 
 
 def test_relation_clause_names_the_closest_measure():
-    from noisecorr_utils.studies import synthesis
+    from noisecorr_utils.studies.synthesis import claims as synthesis
 
     rho = pd.DataFrame([{"x": "noise κ", "y": "CKA", "rho": 0.1, "lo": -0.1, "hi": 0.3},
                         {"x": "noise κ", "y": "error consistency", "rho": -0.5, "lo": -0.7, "hi": -0.3}])

@@ -1,18 +1,19 @@
 """Figures: functions that take data and return a ``plotly.graph_objects.Figure``; no display
 and no file I/O. ``render`` puts them on the page (static HTML for the book, offline); the
-chart builders live by chapter (``zoo``, ``noise``, ``similarity``…), with their shared pieces
+chart builders live by chapter (``data_and_zoo``, ``noise_mnist``, ``input_similarity``…, named as
+the chapters' study packages), with their shared pieces
 in ``base``."""
 import os
 
 from .adversarial import distortion_histograms, examples, transfer_heatmaps, transfer_vs_kappa, unit_purity
-from .cifar import attractor_grid, class_share_bars, clutter_scatter, consensus_heatmap, spanning_trees, trajectory
+from .cifar_bird import attractor_grid, class_share_bars, clutter_scatter, consensus_heatmap, spanning_trees, trajectory
 from .base import PALETTE, UNDEFINED, band_line, band_ys, image_grid, layout, menu, mosaic
-from .noise import (answer_histogram, attractor_map, confidence_histograms, kappa_curves, kappa_matrix,
+from .noise_mnist import (answer_histogram, attractor_map, confidence_histograms, kappa_curves, kappa_matrix,
                     noise_gallery)
 from .render import GRID_SCRIPT, grid_figure, html, use_book_renderer, use_live_renderer
-from .similarity import density_by_class, density_histograms, learning_curves, ratio_bars, registration_noise
+from .input_similarity import density_by_class, density_histograms, learning_curves, ratio_bars, registration_noise
 from .synthesis import ensemble_gains, kappa_by_factor, kappa_vs_gain, measure_scatter
-from .zoo import accuracy_by_arch, class_balance, training_curves
+from .data_and_zoo import accuracy_by_arch, class_balance, training_curves
 
 if os.environ.get("NOISECORR_BOOK") == "1":
     use_book_renderer()

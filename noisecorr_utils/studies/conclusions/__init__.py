@@ -3,15 +3,46 @@ chapters wrote (``results/tables/<profile>/*_verdicts.csv``), counted, and the b
 answered with wording chosen from them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from .. import results, stats
+from ... import report, results, stats
+from ..chapter import Params as _Params
+from ..chapter import Result, cached_run
 
+NAME = "conclusions"
 CHAPTERS = {"noise_verdicts": ("How small networks answer white noise", "02_noise_mnist", "noise-verdict"),
-            "similarity_verdicts": ("Input similarity as the network sees it", "03_similarity", "sim-verdict"),
+            "similarity_verdicts": ("Input similarity as the network sees it", "03_input_similarity", "sim-verdict"),
             "cifar_verdicts": ("Why noise looks like a bird", "04_cifar_bird", "cifar-verdict"),
             "adversarial_verdicts": ("Intriguing properties, measured", "05_adversarial", "adv-verdict"),
             "synthesis_verdicts": ("What makes networks agree", "06_synthesis", "syn-verdict")}
+
+
+@dataclass(frozen=True)
+class Params(_Params):
+    """Only the profile, whose chapters' tables are gathered."""
+
+
+def run(p: Params) -> Result:
+    """Every chapter's verdicts gathered, counted and linked, and the book's question answered. Not
+    cached: it reads the tables the chapters of ``p.profile`` wrote."""
+    return cached_run(NAME, p, _compute, cache=False)
+
+
+def _compute(p: Params) -> Result:
+    r = Result(NAME, p)
+    table = r.table("all_verdicts", gather(p.profile))
+    r.table("verdict_counts", counts(table))
+    noise_pairs = pd.read_csv(results.table_path(p.profile, "noise_pair_summary"), index_col=0)
+    factors = results.table_path(p.profile, "synthesis_factors")
+    r.markdown["answer"] = answer(noise_pairs, pd.read_csv(factors, index_col=0) if factors.exists() else None)
+    r.markdown["count_table"] = report.md_table(counts(table).reset_index())
+    r.markdown["all_table"] = "\n".join(
+        ["| chapter | # | claim | source | ours | verdict |", "|---|---|---|---|---|---|"]
+        + [f'| {v.chapter} | <a href="{v.page}.html#{v.anchor}">{v.anchor.rsplit("-", 1)[1]}</a> | {v.claim} | '
+           f"{v.source} | {v.ours} | **{v.verdict}** |" for v in table.itertuples()])
+    return r
 
 
 def gather(profile: str) -> pd.DataFrame:
