@@ -31,37 +31,54 @@ SUMMARIES = ("noise_pair_summary", "noise_accuracy", "noise_stability", "similar
              "adversarial_table1", "synthesis_factors", "synthesis_rank_correlations", "synthesis_kappa_gain")
 
 
+def _levels(row) -> tuple[str, str | None]:
+    """(figure verdict, finding verdict) of a verdict-table row; a reference from before the two
+    levels has one ``verdict`` (its figure level) and no finding."""
+    if "figure verdict" in row:
+        return row["figure verdict"], row["finding verdict"]
+    return row["verdict"], None
+
+
 def compare(fresh_dir: Path, reference_dir: Path, tables=TABLES) -> pd.DataFrame:
-    """One row per verdict of every table found in both folders: the claim, the published and
-    the fresh verdict, whether they agree, and the published and fresh estimate with the move."""
+    """One row per claim of every table found in both folders: the claim, the published and the
+    fresh verdicts at both levels, whether they agree, the published and fresh estimate with the
+    move, and the widths of both intervals (a rebuild should not be less certain)."""
     rows = []
     for name in tables:
         ref_path, new_path = reference_dir / f"{name}.csv", fresh_dir / f"{name}.csv"
         if not (ref_path.exists() and new_path.exists()):
             continue
-        ref, new = (pd.read_csv(p, index_col=0) for p in (ref_path, new_path))
-        new = new.set_index("claim")
+        ref, new = (pd.read_csv(p, index_col=0, keep_default_na=False, na_values=[""]) for p in (ref_path, new_path))
+        new = new.drop_duplicates("claim").set_index("claim")
         for _, r in ref.iterrows():
             fresh = new.loc[r.claim] if r.claim in new.index else None
-            rows.append({"table": name, "claim": r.claim, "published": r.verdict,
-                         "rebuilt": fresh.verdict if fresh is not None else "missing",
-                         "agrees": fresh is not None and fresh.verdict == r.verdict,
+            pub_fig, pub_find = _levels(r)
+            fig, find = _levels(fresh) if fresh is not None else ("missing", "missing")
+            rows.append({"table": name, "claim": r.claim, "published": pub_fig, "rebuilt": fig,
+                         "published finding": pub_find, "rebuilt finding": find,
+                         "agrees": fresh is not None and fig == pub_fig and (pub_find is None or find == pub_find),
                          "published estimate": r.get("estimate"),
                          "rebuilt estimate": fresh.get("estimate") if fresh is not None else None,
-                         "moved by": (fresh.get("estimate") - r.get("estimate")) if fresh is not None else None})
+                         "moved by": (fresh.get("estimate") - r.get("estimate")) if fresh is not None else None,
+                         "published width": r.get("hi") - r.get("lo"),
+                         "rebuilt width": (fresh.get("hi") - fresh.get("lo")) if fresh is not None else None})
     return pd.DataFrame(rows)
 
 
 def render(table: pd.DataFrame) -> str:
     lines = []
     for t, sub in table.groupby("table", sort=False):
-        lines.append(f"{t}: {int(sub.agrees.sum())} of {len(sub)} verdicts agree with the published book")
+        lines.append(f"{t}: {int(sub.agrees.sum())} of {len(sub)} claims agree with the published book")
         for _, r in sub.iterrows():
             move = r["moved by"]
             moved = "" if pd.isna(move) else (f"; estimate {r['published estimate']:.4g} -> "
                                               f"{r['rebuilt estimate']:.4g} ({move:+.3g})")
+            width = ("" if pd.isna(r["rebuilt width"]) or pd.isna(r["published width"]) else
+                     f"; CI width {r['published width']:.3g} -> {r['rebuilt width']:.3g}"
+                     + (" (WIDER)" if r["rebuilt width"] > r["published width"] * 1.0001 else ""))
+            finding = "" if r["published finding"] is None else f" | finding {r['published finding']} -> {r['rebuilt finding']}"
             mark = "  same " if r.agrees else "  DIFF "
-            lines.append(f"{mark}{r.published} -> {r.rebuilt}: {r.claim}{moved}")
+            lines.append(f"{mark}{r.published} -> {r.rebuilt}{finding}: {r.claim}{moved}{width}")
     return "\n".join(lines)
 
 

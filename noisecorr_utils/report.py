@@ -45,18 +45,62 @@ def p_value(p: float, n_perm: int) -> str:
     return f"≤ {floor:.2g}" if p <= floor * (1 + 1e-9) else f"{p:.3f}"
 
 
-def verdict_row(claim: str, source: str, estimate, low: float, high: float, rule: str, n: int,
-                percent: bool = True, verdict: str | None = None) -> dict:
-    """One row of a verdict table: the claim, the source's number, our estimate (mean, lo, hi) as
-    text, the rule, the verdict (by ``stats.verdict_band`` unless given) and, when inconclusive,
-    about how many seeds would decide."""
-    from . import stats
+def and_list(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [str(i) for i in items]
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 seed``, ``3 seeds`` (``many`` where the plural is not ``one + "s"``)."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def claim_row(claim: str, figure, quantity: str, estimate, finding, finding_estimate, seeds: int, *,
+              percent: bool = True,
+              finding_percent: bool = False, bounds=(0.0, 1.0), finding_bounds=(-1.0, 1.0), gate=None,
+              degenerate: bool = False, ours: str | None = None, finding_ours: str | None = None) -> dict:
+    """One row of a chapter's verdict table at both levels (``verdicts``): the claim; the source's
+    number (``figure``, a ``verdicts.Figure``, or None where the source gives none) against our
+    ``estimate`` (mean, lo, hi) of ``quantity``; the source's conclusion (``finding``, a ``verdicts.Finding``)
+    against ``finding_estimate``; the rules as coded, both verdicts and, where one is open, about
+    how many seeds would decide. ``gate`` = (accuracy, required, what): both levels are not tested
+    below the source's accuracy; ``degenerate``: the statistic cannot speak. ``bounds`` are the
+    range of each quantity (a test checks every interval against it)."""
+    from . import verdicts as V
+
+    fmt = (lambda x: pct(x)) if percent else (lambda x: f"{x:g}")
+    ffmt = (lambda x: pct(x)) if finding_percent else (lambda x: f"{x:g}")
     m, lo, hi = estimate
-    v = verdict or stats.verdict_band((lo, hi), low, high)
-    return {"claim": claim, "source": source, "ours": with_ci(m, lo, hi, percent=percent), "estimate": m,
-            "lo": lo, "hi": hi, "rule": rule, "verdict": v, "seeds": n,
-            "seeds to decide": stats.seeds_to_decide(estimate, n, low, high) if v == stats.INCONCLUSIVE else None}
+    fm, flo, fhi = finding_estimate
+    fig_v = V.NO_FIGURE if figure is None else figure.verdict(lo, hi)
+    find_v = finding.verdict(flo, fhi)
+    fig_rule = "—" if figure is None else figure.rule(quantity, fmt)
+    find_rule = finding.rule(ffmt)
+    if gate is not None:
+        accuracy, required, what = gate
+        note = f"; not tested below {pct(required, 1)} {what}"
+        fig_rule, find_rule = (fig_rule + note if figure is not None else fig_rule), find_rule + note
+        if not accuracy >= required:
+            fig_v = V.NOT_TESTED if figure is not None else fig_v
+            find_v = V.NOT_TESTED
+    if degenerate:   # the finding's statistic (κ) cannot speak; the figure's (p_o) still can
+        find_v = V.DEGENERATE
+    need = [V.seeds_to_decide(estimate, seeds, (figure.low, figure.high)) if fig_v == V.INCONCLUSIVE else None,
+            V.seeds_to_decide(finding_estimate, seeds, finding.edges) if find_v == V.UNDECIDED else None]
+    need = [n for n in need if n]
+    return {"claim": claim, "source": "—" if figure is None else figure.source,
+            "ours": ours or with_ci(m, lo, hi, percent=percent),
+            "estimate": m, "lo": lo, "hi": hi, "figure rule": fig_rule, "figure verdict": fig_v,
+            "finding": finding.sentence, "finding quantity": finding.quantity,
+            "finding ours": finding_ours or with_ci(fm, flo, fhi, percent=finding_percent),
+            "finding_estimate": fm, "finding_lo": flo, "finding_hi": fhi, "finding rule": find_rule,
+            "finding verdict": find_v, "finding side": finding.side, "finding threshold": finding.threshold,
+            "seeds": seeds, "seeds to decide": max(need) if need else None,
+            "range_lo": bounds[0], "range_hi": bounds[1], "finding_range_lo": finding_bounds[0],
+            "finding_range_hi": finding_bounds[1]}
 
 
 def md_table(df, index: bool = False) -> str:
@@ -72,31 +116,87 @@ def anchor(prefix: str, i: int) -> str:
     return f"{prefix}-{i + 1}"
 
 
+def _bold(verdict: str) -> str:
+    return verdict if verdict == "—" else f"**{verdict}**"
+
+
+VERDICT_RULES = (
+    "**The figure** sets our 95% interval against a band around the source's number, aware of the side the "
+    "claim argues for: *reproduced* inside the band, *exceeded* wholly beyond it on the side the claim argues for, "
+    "*fell short* wholly beyond it on the other side, *differs* outside a band that argues neither way, "
+    "*inconclusive* when the interval reaches over an edge (a wide interval never passes). **The finding** is what "
+    "the source concluded from its number, fixed as a rule before the run: *holds* when our interval lies wholly on "
+    "the side the conclusion needs, *fails* when wholly on the other, *undecided* otherwise. Both are *not tested* "
+    "on networks weaker than the source's, and a finding is *degenerate* where κ cannot speak. Each row prints its "
+    "rules exactly as coded (`noisecorr_utils.verdicts`). Intervals are t-intervals over seeds; where one would "
+    "leave its quantity's range, it is computed on the logit (or log) scale and mapped back.")
+
+
 def verdict_markdown(table, prefix: str) -> str:
-    """The verdict table: each row with an anchor (``#<prefix>-<n>``) that the text links to;
-    where a verdict is inconclusive, about how many seeds would decide."""
-    lines = ["| # | claim | source | ours (95% CI over seeds) | rule | verdict |", "|---|---|---|---|---|---|"]
-    for i, r in enumerate(table.rename(columns={"seeds to decide": "seeds_to_decide"}).itertuples()):
-        verdict = f"**{r.verdict}**"
-        need = getattr(r, "seeds_to_decide", None)
-        if r.verdict == "inconclusive" and not _undefined(need) and need:
-            verdict += f" with {r.seeds} seeds; about {int(need)} would decide"
-        lines.append(f'| <span id="{anchor(prefix, i)}"></span>{i + 1} | {r.claim} | {r.source} | {r.ours} | '
-                     f'{r.rule} | {verdict} |')
+    """The verdict table at both levels: each row with an anchor (``#<prefix>-<n>``) that the text
+    links to; the rules as coded under each verdict; where a verdict is open, about how many seeds
+    would decide."""
+    lines = ["| # | claim | source | ours (95% CI over seeds) | the figure | the finding (ours) |",
+             "|---|---|---|---|---|---|"]
+    for i, r in enumerate(table.to_dict("records")):
+        need = r.get("seeds to decide")
+        decide = f"; about {int(need)} seeds would decide" if not _undefined(need) and need else ""
+        figure = _bold(r["figure verdict"]) + ("" if r["figure verdict"] == "—" else f"<br>{r['figure rule']}")
+        finding = (f"{r['finding']}: {r['finding quantity']} {r['finding ours']} → {_bold(r['finding verdict'])}"
+                   f"<br>{r['finding rule']}{decide if r['finding verdict'] == 'undecided' else ''}")
+        if r["figure verdict"] == "inconclusive":
+            figure += decide
+        lines.append(f'| <span id="{anchor(prefix, i)}"></span>{i + 1} | {r["claim"]} | {r["source"]} | {r["ours"]} | '
+                     f"{figure} | {finding} |")
     return "\n".join(lines)
 
 
 def verdict_lines(table, prefix: str) -> str:
-    """One line per verdict for a chapter's summary box, each linking to its row."""
-    return "\n".join(f'- <a href="#{anchor(prefix, i)}">{r.claim}</a> ({r.source}): **{r.verdict}** — ours {r.ours}'
-                              for i, r in enumerate(table.itertuples()))
+    """One line per claim for a chapter's summary box, each linking to its row: both verdicts."""
+    return "\n".join(f'- <a href="#{anchor(prefix, i)}">{r["claim"]}</a> ({r["source"]}): the figure '
+                     f'{_bold(r["figure verdict"])}, the finding {_bold(r["finding verdict"])}'
+                     for i, r in enumerate(table.to_dict("records")))
+
+
+def finding_sentence(row) -> str:
+    """A sentence stating what the verdict table says of one claim's finding — no more: it is
+    produced from the row, so it follows the verdict."""
+    r = dict(row)
+    what = f"{r['finding quantity']} {r['finding ours']}"
+    v = r["finding verdict"]
+    if v == "holds":
+        head = f"That {r['finding']} holds ({what})"
+    elif v == "fails":
+        head = f"That {r['finding']} fails ({what})"
+    elif v == "undecided":
+        need = r.get("seeds to decide")
+        more = f"; about {int(need)} seeds would decide" if not _undefined(need) and need else ""
+        head = f"Whether {r['finding']} is undecided with {plural(int(r['seeds']), 'seed')} ({what}{more})"
+    elif v == "not tested":
+        head = f"That {r['finding']} is not tested here: our networks are weaker than the source's"
+    else:
+        head = f"Whether {r['finding']} cannot be judged: the networks give one answer to nearly everything"
+    fig = r["figure verdict"]
+    tail = ("" if fig in ("—", "not tested", "degenerate") else
+            f"; the source's {r['source']} {fig if fig not in ('reproduced', 'inconclusive') else 'is ' + fig} "
+            f"(ours {r['ours']})")
+    return f"{head}{tail}."
+
+
+def findings(table, claims=None) -> str:
+    """``finding_sentence`` of the rows whose claim starts with one of ``claims`` (all by default)."""
+    rows = table.to_dict("records")
+    chosen = rows if claims is None else [r for r in rows if any(r["claim"].startswith(c) for c in claims)]
+    return " ".join(finding_sentence(r) for r in chosen)
 
 
 def link(prefix: str, table, claim_start: str) -> str:
     """An HTML link to the verdict row whose claim starts with ``claim_start`` (for glued prose)."""
     for i, claim in enumerate(table["claim"]):
         if claim.startswith(claim_start):
-            return f'<a href="#{anchor(prefix, i)}">verdict {i + 1}: {table["verdict"].iloc[i]}</a>'
+            r = table.iloc[i]
+            return (f'<a href="#{anchor(prefix, i)}">claim {i + 1}: figure {r["figure verdict"]}, '
+                    f'finding {r["finding verdict"]}</a>')
     raise KeyError(f"no verdict row starts with {claim_start!r}")
 
 

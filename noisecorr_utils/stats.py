@@ -5,10 +5,12 @@ with these answer distributions would share if they answered independently; Cohe
 (p_o − p_e)/(1 − p_e) (Cohen, 1960). Confidence intervals: a t-interval over seeds for
 per-model quantities; for quantities averaged over pairs of models, a delete-one-seed jackknife
 (pairs share models, so they are not independent); a bootstrap over images for one pair; a
-permutation null for κ. Verdicts: one family of rules (``verdict_band``, ``verdict_side``).
+permutation null for κ; every interval kept inside its quantity's range (``bounded_interval``).
+The verdict rules are in ``verdicts``.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,15 +97,40 @@ def permutation_null(a, b, n_classes: int, n_perm: int = 500, seed: int = 0):
     return null, float((1 + (null >= observed).sum()) / (1 + n_perm))
 
 
+def bounded_interval(theta: float, se: float, quantile: float, bounds=(-np.inf, np.inf)) -> tuple[float, float, float]:
+    """θ ± quantile·se where that stays inside the quantity's range ``bounds``; where it would
+    leave it, the interval of the delta method on a scale that maps the range onto the real line
+    (logit for a share or any two-sided range, log for a quantity bounded on one side), mapped
+    back: never outside the range, never a clipped edge that only looks certain. θ on a bound
+    (every replicate there) keeps the plain interval, clipped."""
+    lo_b, hi_b = bounds
+    lo, hi = theta - quantile * se, theta + quantile * se
+    if not (np.isfinite(se) and se > 0) or (lo_b <= lo and hi <= hi_b):
+        return theta, lo, hi
+    if not lo_b < theta < hi_b:
+        return theta, max(lo_b, lo), min(hi_b, hi)
+    if np.isfinite(lo_b) and np.isfinite(hi_b):
+        u = (theta - lo_b) / (hi_b - lo_b)
+        g, slope = np.log(u / (1 - u)), 1 / (u * (1 - u) * (hi_b - lo_b))
+        back = lambda z: lo_b + (hi_b - lo_b) / (1 + np.exp(-z))   # noqa: E731
+    elif np.isfinite(lo_b):
+        g, slope = np.log(theta - lo_b), 1 / (theta - lo_b)
+        back = lambda z: lo_b + np.exp(z)   # noqa: E731
+    else:
+        g, slope = -np.log(hi_b - theta), 1 / (hi_b - theta)
+        back = lambda z: hi_b - np.exp(-z)   # noqa: E731
+    half = quantile * se * slope
+    return theta, float(min(theta, back(g - half))), float(max(theta, back(g + half)))
+
+
 def mean_ci(values, level: float = 0.95, bounds=(-np.inf, np.inf)) -> tuple[float, float, float]:
-    """Mean and t-interval over independent replicates (seeds or model pairs), clipped to
-    ``bounds`` (use (0, 1) for proportions, (-1, 1) for κ)."""
+    """Mean and t-interval over independent replicates (seeds or model pairs), kept inside the
+    quantity's range ``bounds`` by ``bounded_interval`` ((0, 1) for proportions, (-1, 1) for κ)."""
     v = np.asarray(values, dtype=float)
     if v.size < 2:
         raise ValueError(f"a confidence interval needs at least 2 seeds or pairs, got {v.size}")
-    m = float(v.mean())
-    half = float(_st.t.ppf((1 + level) / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
-    return m, max(bounds[0], m - half), min(bounds[1], m + half)
+    return bounded_interval(float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)),
+                            float(_st.t.ppf((1 + level) / 2, v.size - 1)), bounds)
 
 
 def seed_ci(values, level: float = 0.95, bounds=(-np.inf, np.inf)) -> tuple[float, float, float]:
@@ -126,22 +153,26 @@ def class_shares(answers, n_classes: int) -> np.ndarray:
 # Pairs of models, and confidence intervals whose unit is the seed
 
 def pair_matrices(answers: np.ndarray, n_classes: int) -> dict[str, np.ndarray]:
-    """p_o, p_e, κ and mutual information (bits) of every pair of rows of ``answers`` (models, n):
-    four symmetric (models, models) arrays with NaN on the diagonal."""
+    """p_o, p_e, κ, mutual information (bits) and the share of chance in the agreement p_e/p_o of
+    every pair of rows of ``answers`` (models, n): symmetric (models, models) arrays with NaN on
+    the diagonal. κ is NaN for a pair with a ``degenerate`` model: it cannot speak there."""
     a = _as_np(answers)
     m = len(a)
-    out = {k: np.full((m, m), np.nan) for k in ("p_o", "p_e", "kappa", "mi_bits")}
+    out = {k: np.full((m, m), np.nan) for k in ("p_o", "p_e", "kappa", "mi_bits", "chance_share")}
+    flat = [degenerate(row, n_classes) for row in a]
     for i in range(m):
         for j in range(i + 1, m):
             r = agreement(a[i], a[j], n_classes).as_dict()
+            r["chance_share"] = r["p_e"] / r["p_o"] if r["p_o"] > 0 else float("nan")
+            if flat[i] or flat[j]:
+                r["kappa"] = float("nan")
             for k, v in r.items():
                 out[k][i, j] = out[k][j, i] = v
     return out
 
 
 def _t_interval(theta: float, variance: float, df: int, level: float, bounds) -> tuple[float, float, float]:
-    half = float(_st.t.ppf((1 + level) / 2, df) * np.sqrt(variance))
-    return theta, max(bounds[0], theta - half), min(bounds[1], theta + half)
+    return bounded_interval(theta, float(np.sqrt(variance)), float(_st.t.ppf((1 + level) / 2, df)), bounds)
 
 
 def jackknife_within(values: np.ndarray, level: float = 0.95, bounds=(-np.inf, np.inf)):
@@ -178,30 +209,32 @@ def jackknife_between(values: np.ndarray, level: float = 0.95, bounds=(-np.inf, 
     theta = float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
     if min(na, nb) < 2 or not np.isfinite(theta):
         return theta, float("nan"), float("nan")
-    la = np.array([np.nanmean(np.delete(v, a, 0)) for a in range(na)])
-    lb = np.array([np.nanmean(np.delete(v, b, 1)) for b in range(nb)])
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # a left-out seed may leave no defined pair
+        la = np.array([np.nanmean(np.delete(v, a, 0)) for a in range(na)])
+        lb = np.array([np.nanmean(np.delete(v, b, 1)) for b in range(nb)])
     if not (np.isfinite(la).all() and np.isfinite(lb).all()):
         return theta, float("nan"), float("nan")
     variance = (na - 1) / na * ((la - la.mean()) ** 2).sum() + (nb - 1) / nb * ((lb - lb.mean()) ** 2).sum()
     return _t_interval(theta, variance, min(na, nb) - 1, level, bounds)
 
 
-PAIR_BOUNDS = {"p_o": (0, 1), "p_e": (0, 1), "kappa": (-1, 1), "mi_bits": (0, np.inf)}
+PAIR_BOUNDS = {"p_o": (0, 1), "p_e": (0, 1), "kappa": (-1, 1), "mi_bits": (0, np.inf), "chance_share": (0, np.inf)}
 
 
 def pair_mean(values: np.ndarray, rows_a, rows_b=None, bounds=(-np.inf, np.inf)) -> tuple[float, float, float]:
     """Mean of a pair statistic (a (models, models) matrix) over the pairs within ``rows_a`` or
     between ``rows_a`` and ``rows_b``, with its seed-level 95% jackknife interval."""
-    m, lo, hi = (jackknife_within(values[np.ix_(rows_a, rows_a)]) if rows_b is None
-                 else jackknife_between(values[np.ix_(rows_a, rows_b)]))
-    return (m, max(bounds[0], lo), min(bounds[1], hi)) if lo == lo else (m, lo, hi)
+    return (jackknife_within(values[np.ix_(rows_a, rows_a)], bounds=bounds) if rows_b is None
+            else jackknife_between(values[np.ix_(rows_a, rows_b)], bounds=bounds))
 
 
 def pair_table(answers_at: dict, rows: dict[str, list[int]], comparisons: dict, n_classes: int = 10):
     """One row per comparison ``name -> (group A, group B or None for pairs within A, brightness)``:
-    p_o, p_e, κ and MI (bits) averaged over its pairs of models, each with a seed-level 95%
-    interval, the number of seeds, and how many of its models answer one class to (almost)
-    everything (κ is then degenerate). ``answers_at[brightness]`` is (models, n)."""
+    p_o, p_e, κ, MI (bits) and the share of chance p_e/p_o averaged over its pairs of models, each
+    with a seed-level 95% interval, the number of seeds, how many of its models answer one class to
+    (almost) everything and how many pairs κ can speak for (none: κ is degenerate).
+    ``answers_at[brightness]`` is (models, n)."""
     import pandas as pd
 
     matrices = {b: pair_matrices(a, n_classes) for b, a in answers_at.items()}
@@ -214,95 +247,25 @@ def pair_table(answers_at: dict, rows: dict[str, list[int]], comparisons: dict, 
             m, lo, hi = pair_mean(matrices[b][key], ra, rb, bounds)
             row.update({key: m, f"{key}_lo": lo, f"{key}_hi": hi})
         row["degenerate models"] = sum(degenerate(answers_at[b][i], n_classes) for i in ra + (rb or []))
+        k = matrices[b]["kappa"][np.ix_(ra, rb or ra)]
+        row["kappa pairs"] = int(np.isfinite(k[np.triu_indices(len(ra), 1)] if rb is None else k).sum())
         out.append(row)
     return pd.DataFrame(out).set_index("comparison")
 
 
-def difference_ci(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
+def difference_ci(a: tuple[float, float, float], b: tuple[float, float, float],
+                  bounds=(-np.inf, np.inf)) -> tuple[float, float, float]:
     """a − b for two estimates from disjoint sets of seeds, each (mean, lo, hi): the half-widths
-    added in quadrature (independent errors)."""
+    added in quadrature (independent errors), kept inside ``bounds`` ((-1, 1) for a difference
+    of shares) by ``bounded_interval``."""
     ha, hb = (a[2] - a[1]) / 2, (b[2] - b[1]) / 2
-    half = float(np.hypot(ha, hb))
-    d = a[0] - b[0]
-    return d, d - half, d + half
+    return bounded_interval(a[0] - b[0], float(np.hypot(ha, hb)) / 1.959964, 1.959964, bounds)
 
 
 def degenerate(answers, n_classes: int, share: float = 0.99) -> bool:
     """Whether a model gives (almost) one class to every input, which makes κ with any partner
     0 or undefined whatever the pairing: such a κ says nothing about correlation."""
     return bool(class_shares(answers, n_classes).max() >= share)
-
-
-# ---------------------------------------------------------------------------------------------
-# Verdicts: one family of rules for every chapter. A claim is *reproduced* when the 95% CI lies
-# inside its tolerance band (or wholly on the claimed side of a threshold), *not reproduced*
-# when the CI lies wholly outside it, and *inconclusive* otherwise — a wide interval never
-# passes. A claim about a network as good as the source's is *not tested* on a weaker one.
-
-REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
-NOT_TESTED, DEGENERATE = "not tested", "degenerate"
-VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_TESTED, DEGENERATE)
-
-
-def _valid(ci) -> bool:
-    return len(ci) == 2 and all(c == c for c in ci)
-
-
-def verdict_band(ci: tuple[float, float], low: float, high: float) -> str:
-    """"X ≈ claim": reproduced if the CI lies inside [low, high], not reproduced if it lies
-    wholly outside, else inconclusive (also when the CI is undefined)."""
-    if not _valid(ci):
-        return INCONCLUSIVE
-    if low <= ci[0] and ci[1] <= high:
-        return REPRODUCED
-    if ci[1] < low or ci[0] > high:
-        return NOT_REPRODUCED
-    return INCONCLUSIVE
-
-
-def verdict_side(ci: tuple[float, float], threshold: float, side: str) -> str:
-    """"X > threshold" (side ``above``) or "X < threshold" (``below``): reproduced if the whole CI
-    lies on that side, not reproduced if it lies wholly on the other, else inconclusive."""
-    return verdict_band(ci, *side_band(threshold, side))
-
-
-def side_band(threshold: float, side: str) -> tuple[float, float]:
-    """The band of a one-sided claim: [threshold, ∞) above, (−∞, threshold] below."""
-    if side not in ("above", "below"):
-        raise ValueError(f"side={side!r}; allowed: above, below")
-    return (threshold, np.inf) if side == "above" else (-np.inf, threshold)
-
-
-def verdict_all(*verdicts: str) -> str:
-    """A claim made of parts: reproduced if every part is, not reproduced if any part is not,
-    not tested or degenerate if a part is (and none failed), else inconclusive."""
-    if NOT_REPRODUCED in verdicts:
-        return NOT_REPRODUCED
-    for special in (NOT_TESTED, DEGENERATE, INCONCLUSIVE):
-        if special in verdicts:
-            return special
-    return REPRODUCED
-
-
-def gated(verdict: str, accuracy: float, required: float) -> str:
-    """``verdict``, unless the models' mean accuracy is below ``required`` (the source's network's):
-    then the claim is *not tested* by them."""
-    return verdict if accuracy >= required else NOT_TESTED
-
-
-def seeds_to_decide(estimate: tuple[float, float, float], n: int, low: float, high: float) -> int | None:
-    """About how many seeds would make a band verdict decisive, from the current interval
-    (half-width ∝ 1/√n): None if it is already decisive or if no number would do (the estimate
-    sits on a band edge)."""
-    m, lo, hi = estimate
-    if not (m == m and lo == lo and hi == hi) or verdict_band((lo, hi), low, high) != INCONCLUSIVE:
-        return None
-    half = (hi - lo) / 2
-    room = min(m - low, high - m) if low <= m <= high else min(abs(m - low), abs(m - high))
-    room = float(room)
-    if room <= 0:
-        return None
-    return int(np.ceil(n * (half / room) ** 2))
 
 
 # ---------------------------------------------------------------------------------------------

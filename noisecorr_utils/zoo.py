@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import math
 import os
 import platform
 import sys
@@ -109,6 +110,8 @@ class ModelSpec:
                   if k not in ("epochs", "batch_size", "lr", "precision", "weight_decay")
                   and not (k in ("classes", "half", "task") and v is None) and not (k == "flat" and v is False)}
         fields["recipe"] = dataclasses.asdict(self.recipe)
+        if self.n_train is not None:
+            fields["subset"] = f"random{SUBSET_SEED}"   # n_train images drawn at random, not the first ones
         fields["arch_version"] = architectures.VERSIONS.get(self.arch, 1)
         blob = json.dumps({**fields, "code": CODE_VERSION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -151,25 +154,33 @@ def dataset(spec: ModelSpec) -> data.Dataset:
     return data.with_task(ds, spec.task)
 
 
-def training_slice(spec: ModelSpec, n_total: int) -> slice:
-    """Which training images a spec uses: the first ``n_train``, one half, or all."""
+SUBSET_SEED = 0  # the fixed draw of the training images a spec with ``n_train`` uses
+
+
+def training_index(spec: ModelSpec, n_total: int):
+    """Which training images a spec uses: one half (in the data set's order), ``n_train`` of them
+    drawn at random once (the same draw for every spec: a prefix could hold one class only, as
+    CIFAR-10's class-sorted order does), or all."""
     if spec.half is not None:
         mid = n_total // 2
         return slice(0, mid) if spec.half == 0 else slice(mid, n_total)
-    return slice(0, spec.n_train or n_total)
+    if spec.n_train is not None and spec.n_train < n_total:
+        order = torch.randperm(n_total, generator=torch.Generator().manual_seed(SUBSET_SEED))
+        return order[:spec.n_train].sort().values
+    return slice(0, n_total)
 
 
 def training_images(spec: ModelSpec, ds: data.Dataset | None = None) -> torch.Tensor:
     ds = ds or dataset(spec)
-    return ds.x_train[training_slice(spec, len(ds.x_train))]
+    return ds.x_train[training_index(spec, len(ds.x_train))]
 
 
 def training_labels(spec: ModelSpec, ds: data.Dataset | None = None) -> torch.Tensor:
-    """The labels a spec trains on: the first n_train true labels, a share ``label_noise`` of
+    """The labels a spec trains on (``training_index``), a share ``label_noise`` of
     them replaced by one of the *other* classes drawn uniformly (seeded by the spec's seed), so
     that exactly that share of the labels is wrong in expectation."""
     ds = ds or dataset(spec)
-    y = ds.y_train[training_slice(spec, len(ds.y_train))].clone()
+    y = ds.y_train[training_index(spec, len(ds.y_train))].clone()
     if spec.label_noise:
         g = torch.Generator().manual_seed(10_000 + spec.seed)
         hit = torch.rand(len(y), generator=g) < spec.label_noise
@@ -333,13 +344,32 @@ def get_models(specs, workers: int | None = None, executor: cf.Executor | None =
     return models
 
 
+FAILED_LOSS = 0.95       # a final training loss above this share of ln(classes): the run never learned
+FAILED_ACCURACY = 0.05   # test accuracy within this many points of chance: the run never learned
+
+
+def failed(model) -> str | None:
+    """Why a trained model is a failed run (its final training loss within 5% of ln(classes), the
+    loss of a uniform guess, or its test accuracy within 5 points of chance), or None."""
+    k = dataset(model.spec).n_classes
+    loss = (model.record.get("curve_train_loss") or [float("nan")])[-1]
+    acc = model.record["test_accuracy"]
+    if loss >= FAILED_LOSS * math.log(k):
+        return f"final training loss {loss:.2f}, ln {k} = {math.log(k):.2f}"
+    if acc <= 1 / k + FAILED_ACCURACY:
+        return f"test accuracy {acc:.1%}, chance {1 / k:.0%}"
+    return None
+
+
 @dataclass
 class Groups:
     """Models of several groups (e.g. an architecture over seeds), and which rows of an answer
-    array (models, n) belong to which group."""
+    array (models, n) belong to which group. ``failed`` lists, per group, the failed runs that
+    were left out and replaced (``load_groups``)."""
 
     models: list
     rows: dict[str, list[int]]
+    failed: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
@@ -348,18 +378,49 @@ class Groups:
     def half(self, which: int) -> "Groups":
         """The models of every other seed of each group (``which`` 0 or 1): two disjoint halves
         for a stability check. Rows keep indexing the full answer arrays."""
-        return Groups(self.models, {g: r[which::2] for g, r in self.rows.items()})
+        return Groups(self.models, {g: r[which::2] for g, r in self.rows.items()}, self.failed)
+
+    def failed_note(self) -> str:
+        """One sentence on the failed runs left out, for the page."""
+        runs = [f"{label} ({why})" for labels in self.failed.values() for label, why in labels]
+        if not runs:
+            return "No training run failed."
+        return (f"{len(runs)} failed training run{'s' if len(runs) > 1 else ''} — " + "; ".join(runs)
+                + " — left out of every claim and replaced by the next seed.")
 
 
 def load_groups(group_specs: dict[str, list[ModelSpec]], workers: int | None = None) -> Groups:
-    """Train or load every model of every group (in parallel)."""
-    specs = [s for g in group_specs.values() for s in g]
-    models = get_models(specs, workers=workers)
-    rows, i = {}, 0
-    for name, g in group_specs.items():
-        rows[name] = list(range(i, i + len(g)))
-        i += len(g)
-    return Groups(models, rows)
+    """Train or load every model of every group (in parallel). A failed run (``failed``) is left
+    out and replaced by the group's next unused seed, at most as many times as the group has
+    models; the replaced runs are listed in ``Groups.failed``."""
+    group_specs = {g: list(specs) for g, specs in group_specs.items()}
+    flat = [s for g in group_specs.values() for s in g]
+    by_key = dict(zip([s.key for s in flat], get_models(flat, workers=workers)))
+    dropped: dict[str, list[tuple[str, str]]] = {}
+    for _ in range(max((len(g) for g in group_specs.values()), default=0)):
+        retry = {}
+        for g, specs in group_specs.items():
+            bad = [s for s in specs if failed(by_key[s.key])]
+            if bad and len(dropped.get(g, [])) + len(bad) <= len(specs):
+                used = {s.seed for s in specs} | {int(label.rsplit("·s", 1)[1]) for label, _ in dropped.get(g, [])}
+                fresh = iter(n for n in range(max(used) + 1, max(used) + 1 + 10 * len(specs)) if n not in used)
+                dropped.setdefault(g, []).extend((s.label, failed(by_key[s.key])) for s in bad)
+                retry[g] = [s if s not in bad else s.replace(seed=next(fresh)) for s in specs]
+        if not retry:
+            break
+        new = [s for g in retry.values() for s in g if s.key not in by_key]
+        by_key.update(zip([s.key for s in new], get_models(new, workers=workers)))
+        group_specs.update(retry)
+    models, rows, i = [], {}, 0
+    for name, specs in group_specs.items():
+        good = [s for s in specs if not failed(by_key[s.key])]
+        if good and len(good) < len(specs):   # replacements that failed too are left out, unreplaced
+            dropped.setdefault(name, []).extend((s.label, failed(by_key[s.key])) for s in specs if s not in good)
+            specs = good
+        models += [by_key[s.key] for s in specs]
+        rows[name] = list(range(i, i + len(specs)))
+        i += len(specs)
+    return Groups(models, rows, dropped)
 
 
 def seeds_of(arch: str, n_seeds: int, **fields) -> list[ModelSpec]:

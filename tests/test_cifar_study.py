@@ -50,18 +50,20 @@ def test_trees_consensus_and_the_noise_neighbour():
 def test_cifar_verdicts_follow_the_rules():
     fav = pd.DataFrame([{"family": "airnet", "favourite": "bird", "seeds with that favourite": 3, "seeds": 3,
                          "share": 0.95, "share_lo": 0.92, "share_hi": 0.98, "bird": 0.95, "bird_lo": 0.92,
-                         "bird_hi": 0.98, "accuracy": 0.931, "accuracy_lo": 0.93, "accuracy_hi": 0.932}]).set_index("family")
-    cd = {"noise → cat": (1.0, 1.0, 1.0), "others → cat": (0.8, 0.75, 0.85), "horse → dog": (0.5, 0.4, 0.6),
+                         "bird_hi": 0.98, "accuracy": 0.931, "accuracy_lo": 0.93, "accuracy_hi": 0.932,
+                         "favourite per seed": "bird, bird, bird"}]).set_index("family")
+    cd = {"noise → cat": (1.0, 1.0, 1.0), "others → cat": (0.8, 0.75, 0.85), "horse → dog": (0.3, 0.2, 0.4),
           "accuracy": (0.85, 0.84, 0.86)}
-    top = pd.DataFrame({"measure": list(clutter.CLUTTER_SIGN), "bird's rank": [1] * 2 + [3] * 6})
-    v = claims.verdict_table(fav, {"uncentred": (3, 3), "centred": (0, 10)}, cd, top, 5).set_index("claim")["verdict"]
-    assert v.iloc[0] == v.iloc[1] == stats.REPRODUCED                      # bird, nearly all
-    assert v.iloc[2] == stats.INCONCLUSIVE and v.iloc[3] == stats.NOT_REPRODUCED  # 3/3: Wilson CI reaches below 50%; 0/10 does not reach it
-    assert list(v.iloc[4:7]) == [stats.REPRODUCED, stats.REPRODUCED, stats.NOT_REPRODUCED]
-    assert v.iloc[7] == stats.NOT_REPRODUCED                               # bird first by 2 of 8 measures
-    weak = claims.verdict_table(fav.assign(accuracy=0.80), {"uncentred": (3, 3), "centred": (0, 3)},
-                               {**cd, "accuracy": (0.6, 0.55, 0.65)}, top, 5)["verdict"]
-    assert list(weak.iloc[[0, 1, 4, 5, 6]]) == [stats.NOT_TESTED] * 5
+    top = pd.DataFrame({"measure": list(clutter.CLUTTER_SIGN), "bird's rank": [1] + [3] * 7})
+    next_to = {("airnet", "uncentred"): (3, 3), ("airnet", "centred"): (0, 10)}
+    v = claims.verdict_table(fav, next_to, cd, top, 5).set_index("claim")
+    fig, find = v["figure verdict"].tolist(), v["finding verdict"].tolist()
+    assert fig[:2] == ["reproduced", "reproduced"] and find[:2] == ["holds", "holds"]   # bird, one class
+    assert find[2:4] == ["undecided", "fails"]          # 3 of 3: the Wilson CI reaches below 50%; 0 of 10 does not
+    assert fig[4:7] == ["reproduced", "reproduced", "differs"] and find[4:7] == ["holds", "holds", "fails"]
+    assert find[7] == "fails"                           # bird first by 1 of 8 measures
+    weak = claims.verdict_table(fav.assign(accuracy=0.80), next_to, {**cd, "accuracy": (0.6, 0.55, 0.65)}, top, 5)
+    assert (weak["finding verdict"].iloc[:7] == "not tested").all()
 
 
 def test_params_refuse_unknown_families_and_one_seed():

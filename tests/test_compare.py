@@ -23,7 +23,7 @@ def test_agreeing_and_differing_verdicts_are_listed_with_their_move(tmp_path, ca
     monkeypatch.setenv("NOISECORR_RESULTS", str(tmp_path / "results"))
     assert compare.main(["--reference", str(ref)]) == 1
     out = capsys.readouterr().out
-    assert "noise_verdicts: 1 of 2 verdicts agree" in out and "DIFF inconclusive -> not reproduced: two CNNs agree" in out
+    assert "noise_verdicts: 1 of 2 claims agree" in out and "DIFF inconclusive -> not reproduced: two CNNs agree" in out
     assert "estimate 0.8 -> 0.79 (-0.01)" in out
     # publishing this build makes the comparison agree
     assert compare.main(["--reference", str(ref), "--update"]) == 0
@@ -35,3 +35,18 @@ def test_nothing_to_compare_is_an_error(tmp_path, monkeypatch, capsys):
     assert compare.main(["--reference", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.startswith("error: no verdict tables to compare")
 
+
+
+def test_both_levels_are_compared_and_wider_intervals_are_marked(tmp_path):
+    cols = ["claim", "source", "ours", "estimate", "lo", "hi", "figure verdict", "finding verdict"]
+    ref, new = tmp_path / "ref", tmp_path / "new"
+    ref.mkdir()
+    new.mkdir()
+    pd.DataFrame([["two MLPs agree", "81%", "", 0.4, 0.35, 0.45, "fell short", "holds"]], columns=cols).to_csv(
+        ref / "noise_verdicts.csv")
+    pd.DataFrame([["two MLPs agree", "81%", "", 0.4, 0.30, 0.50, "fell short", "undecided"]], columns=cols).to_csv(
+        new / "noise_verdicts.csv")
+    table = compare.compare(new, ref)
+    assert not table.agrees.iloc[0]
+    text = compare.render(table)
+    assert "finding holds -> undecided" in text and "CI width 0.1 -> 0.2 (WIDER)" in text

@@ -124,13 +124,15 @@ def test_stability_marks_a_verdict_that_differs_between_halves():
     # stable: every LeNet calls about 95% of noise "8"
     answers, z = _verdict_zoo(np.random.default_rng(2), [0.95, 0.96] * 4, 8)
     table = claims.stability(answers, z)
-    assert {"first half", "second half", "stable"} <= set(table.columns)
-    row = table[table.claim.str.startswith("CNNs call 90%")].iloc[0]
-    assert row["stable"] and row["first half"] == row["second half"] == row["verdict"] == "reproduced"
+    assert {"figure: first half", "finding: second half", "stable"} <= set(table.columns)
+    row = table[table.claim.str.startswith("90% of noise is called \"8\" (LeNet")].iloc[0]
+    assert row["figure: first half"] == row["figure: second half"] == row["figure verdict"] == "reproduced"
+    assert row["finding: first half"] == row["finding verdict"] == "holds"
     # unstable: the even seeds (first half) call 95% "8", the odd ones (second half) 50%
     answers, z = _verdict_zoo(np.random.default_rng(2), [0.95, 0.5] * 4, 8)
-    row = claims.stability(answers, z).set_index("claim").filter(like="CNNs call 90%", axis=0).iloc[0]
-    assert (row["first half"], row["second half"]) == ("reproduced", "not reproduced") and not row["stable"]
+    row = claims.stability(answers, z).set_index("claim").filter(like="(LeNet;", axis=0).iloc[0]
+    assert (row["figure: first half"], row["figure: second half"]) == ("reproduced", "fell short")
+    assert not row["stable"]
 
 
 def test_cached_sweep_is_stored_once_and_reread(tmp_path, monkeypatch, model_cache):

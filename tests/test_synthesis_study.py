@@ -114,8 +114,19 @@ def test_the_eight_is_only_tested_on_networks_that_call_noise_eight():
 
     effects = pd.DataFrame({"effect": [0.1] * 3, "effect_lo": [0.05] * 3, "effect_hi": [0.2] * 3},
                            index=list(factorial.FACTORS))
-    kg = pd.DataFrame([{"gain": "auroc_confidence", "rho": -0.4, "lo": -0.6, "hi": -0.2}]).set_index("gain")
+    kg = pd.DataFrame([{"gain": "auroc_confidence", "rho": -0.4, "lo": -0.6, "hi": -0.2},
+                       {"gain": "ece", "rho": 0.3, "lo": 0.1, "hi": 0.5}]).set_index("gain")
     eights = {"lenet": ((0.9, 0.8, 1.0), (0.1, 0.0, 0.2)), "mlp": ((0.1, 0.0, 0.2), (0.0, 0.0, 0.0))}
-    t = claims.verdict_table(effects, eights, kg, (0.8, 0.7, 0.9), (0.0, -0.005, 0.005), 3)
-    verdict = dict(zip(t.claim.str.extract(r"\((\w+):")[0], t.verdict))
-    assert verdict["lenet"] == "reproduced" and verdict["mlp"] == "not tested"
+    same = {"pair auroc": (0.8, 0.7, 0.9), "auroc_confidence": (0.0, -0.005, 0.005), "ece": (0.02, 0.01, 0.03)}
+    t = claims.verdict_table(effects, eights, kg, same, 3, accuracy=0.99)
+    verdict = dict(zip(t.claim.str.extract(r"\((\w+):")[0], t["finding verdict"]))
+    assert verdict["lenet"] == "holds" and verdict["mlp"] == "not tested"
+    useless = t.set_index("claim")["finding verdict"]
+    # ensembles are useless for noise detection by this pair's numbers, but not for calibration, and
+    # agreeing pairs gain less detection but *more* calibration: both signs are counted
+    assert useless.filter(like="cannot tell noise").iloc[0] == "fails"
+    assert useless.filter(like="detects noise no better").iloc[0] == "holds"
+    assert useless.filter(like="calibrated no better").iloc[0] == "fails"
+    assert list(useless.filter(like="the less their ensemble gains")) == ["holds", "fails"]
+    weak = claims.verdict_table(effects, eights, kg, same, 3, accuracy=0.95)
+    assert (weak.set_index("claim")["finding verdict"].filter(like="shapes") == "not tested").all()

@@ -6,6 +6,7 @@ in ``base``."""
 import os
 
 from .adversarial import distortion_histograms, examples, transfer_heatmaps, transfer_vs_kappa, unit_purity
+from .conclusions import verdict_summary
 from .cifar_bird import attractor_grid, class_share_bars, clutter_scatter, consensus_heatmap, spanning_trees, trajectory
 from .base import PALETTE, UNDEFINED, band_line, band_ys, image_grid, layout, menu, mosaic
 from .noise_mnist import (answer_histogram, attractor_map, confidence_histograms, kappa_curves, kappa_matrix,

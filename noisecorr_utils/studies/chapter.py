@@ -146,6 +146,9 @@ class Result:
         from IPython.display import Markdown
         from myst_nb import glue
 
+        from .. import report
+
+        glue("verdict_rules", Markdown(report.VERDICT_RULES), display=False)
         for name, value in self.text.items():
             glue(name, value, display=False)
         for name, value in self.markdown.items():
@@ -242,7 +245,7 @@ def main(module, argv=None) -> int:
         return 2
     r = module.run(p)
     table = r.verdicts if any(n.endswith("_verdicts") for n in r.tables) else next(iter(r.tables.values()))
-    columns = [c for c in ("claim", "ours", "verdict") if c in table.columns] or list(table.columns)
+    columns = [c for c in ("claim", "ours", "figure verdict", "finding verdict") if c in table.columns] or list(table.columns)
     with pd.option_context("display.max_colwidth", 70, "display.width", 200, "display.max_rows", 200):
         print(table[columns].to_string())
     print(f"tables written to {results.table_path(p.profile, '').parent}")

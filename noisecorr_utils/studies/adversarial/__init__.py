@@ -74,7 +74,8 @@ def _compute(p: Params) -> Result:
     verdicts = r.table("adversarial_verdicts", claims.verdict_table(t1, t2, t3, gaps, mean_accuracy(z3)))
     r.markdown["verdict_table"] = report.verdict_markdown(verdicts, "adv-verdict")
     r.markdown["summary_verdicts"] = report.verdict_lines(verdicts, "adv-verdict")
-    r.markdown["summary_finding"] = claims.summary_finding(t1, rates, gaps)
+    r.markdown["summary_finding"] = claims.summary_finding(verdicts)
+    r.markdown["failed_note"] = zoo.Groups([], {}, {**z1.failed, **z3.failed}).failed_note()
     return r
 
 

@@ -91,6 +91,7 @@ def transfer(groups: zoo.Groups, adv: dict, seed: int = 0, sigmas=(0.1, 0.3), am
     """Long table, one row per (source network, source seed, kind, target network): the error
     rate (answer ≠ true label) of the target network on the source's successful examples.
     Kinds: ``adversarial``, ``noise of the same size`` (Gaussian noise of each example's own RMS),
+    ``originals`` (the unperturbed images: the target's own error on them),
     ``amplified`` (the perturbation rescaled to RMS ``amplify``, if given) and ``Gaussian σ``
     (the originals plus noise of std σ). The target is the source model itself on the diagonal;
     across networks, every seed of the target other than the source's seed."""
@@ -105,7 +106,8 @@ def transfer(groups: zoo.Groups, adv: dict, seed: int = 0, sigmas=(0.1, 0.3), am
         for i in rows_a:
             src = groups.models[i]
             xa, ok, d, _ = adv[src.spec.key]
-            inputs = {"adversarial": xa[ok], "noise of the same size": _own_size_noise(x[ok], d[ok], seed + 7)}
+            inputs = {"adversarial": xa[ok], "noise of the same size": _own_size_noise(x[ok], d[ok], seed + 7),
+                      "originals": x[ok]}
             if amplify:
                 inputs[f"amplified to RMS {amplify:g}"] = amplified(x[ok], xa[ok], amplify)
             for b, rows_b in groups.rows.items():
@@ -138,6 +140,16 @@ def off_diagonal(long: pd.DataFrame, kind: str) -> tuple[float, float, float]:
     sub = long[(long.kind == kind) & (long.source != long.target)]
     per_seed = sub.groupby(["seed"]).error.mean().values
     return stats.seed_ci(per_seed, bounds=(0, 1))
+
+
+def off_diagonal_gap(long: pd.DataFrame, kind: str, baseline: str) -> tuple[float, float, float]:
+    """How much more often the other networks err on ``kind`` than on ``baseline`` inputs made from
+    the same images, per source seed, then over sources and seeds: mean and 95% interval over the
+    source seeds, inside [−1, 1]."""
+    sub = long[long.source != long.target]
+    per_seed = (sub[sub.kind == kind].groupby("seed").error.mean()
+                - sub[sub.kind == baseline].groupby("seed").error.mean())
+    return stats.seed_ci(per_seed.values, bounds=(-1, 1))
 
 
 def link_table(groups: zoo.Groups, adv: dict, n_noise: int, seed: int = 0) -> pd.DataFrame:
@@ -173,9 +185,8 @@ def link_correlation(table: pd.DataFrame) -> tuple[float, float, float]:
         return whole, np.nan, np.nan
     loo = np.array([rho(table[(table["seed A"] != s) & (table["seed B"] != s)]) for s in seeds])
     k = len(seeds)
-    se = np.sqrt((k - 1) / k * ((loo - loo.mean()) ** 2).sum())
-    q = student.ppf(0.975, k - 1)
-    return whole, max(-1.0, whole - q * se), min(1.0, whole + q * se)
+    se = float(np.sqrt((k - 1) / k * ((loo - loo.mean()) ** 2).sum()))
+    return stats.bounded_interval(whole, se, float(student.ppf(0.975, k - 1)), (-1, 1))
 
 
 def mean_accuracy(groups: zoo.Groups) -> float:

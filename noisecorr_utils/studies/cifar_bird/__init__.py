@@ -55,11 +55,11 @@ def _compute(p: Params) -> Result:
     r = Result(NAME, p)
     classes = list(data.load("cifar10").classes)
     z = zoo.load_groups(specs(p.cifar_archs, p.cifar_seeds, p.epochs, p.n_train))
-    catdog = zoo.get_models(catdog_specs(p.catdog_seeds, p.epochs, p.n_train))
+    catdog = zoo.load_groups({"cat/dog": catdog_specs(p.catdog_seeds, p.epochs, p.n_train)})
     gauss = answers(z.models, "gaussian", p.n_noise, [1.0], p.seed)[1.0]
     fav = r.table("cifar_favourites", favourite_table(gauss, z.rows, z.models, classes))
     r.text.update(n_models=f"{len(z.models)}", n_families=f"{len(z.rows)}", n_noise=f"{p.n_noise:,}",
-                  n_catdog=f"{len(catdog)}", source_accuracy=report.pct(claims.SOURCE_ACCURACY, 1))
+                  n_catdog=f"{len(catdog.models)}", source_accuracy=report.pct(claims.SOURCE_ACCURACY, 1))
     r.figures["fig_cifar_shares"] = figures.class_share_bars(class_shares(gauss, z.rows), classes, "Gaussian")
     r.markdown["favourite_table"] = report.md_table(pd.DataFrame({
         "family": fav.index, "favourite": fav.favourite,
@@ -73,13 +73,14 @@ def _compute(p: Params) -> Result:
     _sweep_and_trajectory(r, p, z, classes)
     noise_images = noise.generate("gaussian", min(p.n_noise, TREE_NOISE), data.load("cifar10"), seed=p.seed)
     next_to = _spanning_trees(r, p, z, classes, noise_images)
-    cd_ci = _catdog(r, catdog, noise_images)
+    cd_ci = _catdog(r, catdog.models, noise_images)
     top = _clutter(r, p, z, gauss, classes)
     _logits(r, z, gauss, classes, noise_images)
-    verdicts = r.table("cifar_verdicts", claims.verdict_table(fav, next_to, cd_ci, top, len(catdog)))
+    verdicts = r.table("cifar_verdicts", claims.verdict_table(fav, next_to, cd_ci, top, len(catdog.models)))
     r.markdown["verdict_table"] = report.verdict_markdown(verdicts, "cifar-verdict")
     r.markdown["summary_verdicts"] = report.verdict_lines(verdicts, "cifar-verdict")
-    r.markdown["summary_finding"] = claims.summary_finding(fav, next_to, cd_ci, top)
+    r.markdown["summary_finding"] = claims.summary_finding(verdicts)
+    r.markdown["failed_note"] = zoo.Groups([], {}, {**z.failed, **catdog.failed}).failed_note()
     return r
 
 
@@ -121,7 +122,7 @@ def _spanning_trees(r: Result, p: Params, z: zoo.Groups, classes: list, noise_im
                                                                  "uncentred")
     next_to = {c: noise_next_to(tree_table, c, names) for c in ("uncentred", "centred")}
     r.markdown["tree_clause"] = claims.tree_clause(tree_table, next_to)
-    return next_to
+    return {(f, c): noise_next_to(tree_table, c, names, family=f) for f in p.cifar_archs for c in ("uncentred", "centred")}
 
 
 def _catdog(r: Result, catdog: list, noise_images) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import report, stats
+from ... import report
+from ...verdicts import Figure, Finding
 from .experiments import wilson
 
 SOURCE_ACCURACY = 0.925       # the source's ResNet18 has about 93%: claims are tested on models at least this good
@@ -65,53 +66,63 @@ def logit_clause(logits: pd.DataFrame, target: str) -> str:
               f"favourite is \"{target}\".")
 
 
-def summary_finding(fav: pd.DataFrame, next_to: dict, cd_ci: dict, top: pd.DataFrame) -> str:
-    bird = [f for f, r in fav.iterrows() if r.favourite == "bird"]
-    first = (f"Noise goes to \"bird\" for {', '.join(bird)}" if bird else
-             "Noise does not go to \"bird\": " + ", ".join(f"{f} prefers \"{r.favourite}\"" for f, r in fav.iterrows()))
-    k, n = next_to["uncentred"]
-    bird_first = int((top["bird's rank"] == 1).sum())
-    return (f"{first}. The spanning tree joins noise to \"bird\" in {k} of {n} models. The cat/dog networks call "
-            f"{report.with_ci(*cd_ci['noise → cat'], digits=0)} of noise \"cat\". \"Bird\" is the most cluttered class by "
-            f"{bird_first} of {len(top)} measures of clutter.")
+SUMMARY_CLAIMS = ("noise goes to \"bird\"", "nearly all noise goes to one class",
+                  "the spanning tree puts noise next to bird", "a cat/dog network calls all noise",
+                  "\"bird\" is the most cluttered class")
+
+
+def summary_finding(verdicts: pd.DataFrame) -> str:
+    """The chapter's findings, each sentence produced from its verdict row (``report.findings``)."""
+    return report.findings(verdicts, SUMMARY_CLAIMS)
+
+
+def _ci(row, key):
+    return row[key], row[f"{key}_lo"], row[f"{key}_hi"]
 
 
 def verdict_table(fav: pd.DataFrame, next_to: dict, cd_ci: dict, top: pd.DataFrame, n_catdog: int) -> pd.DataFrame:
-    """Each claim of the CIFAR-10 question beside our numbers, with the book's rules; the claims
-    about the source's 93% network are tested on the most accurate family, gated on its accuracy."""
-    best = fav.accuracy.idxmax()
-    r = fav.loc[best]
-    n = int(r.seeds)
-    gate = lambda v: stats.gated(v, r.accuracy, SOURCE_ACCURACY)
-    out = [
-        report.verdict_row(f"noise goes to \"bird\" ({best}: share called bird)", "nearly all", (r.bird, r.bird_lo, r.bird_hi),
-                    0.5, 1.0, "share CI above 50%; not tested below the source's accuracy", n,
-                    verdict=gate(stats.verdict_band((r.bird_lo, r.bird_hi), 0.5, 1.0))),
-        report.verdict_row(f"nearly all noise goes to one class ({best}: its favourite's share)", "nearly all",
-                    (r.share, r.share_lo, r.share_hi), 0.9, 1.0, "share CI inside [90%, 100%]", n,
-                    verdict=gate(stats.verdict_band((r.share_lo, r.share_hi), 0.9, 1.0))),
-    ]
-    for centring in ("uncentred", "centred"):
-        k, m = next_to[centring]
-        est = wilson(k, m)
-        out.append(report.verdict_row(f"the spanning tree puts noise next to bird ({centring} features, share of models)",
-                               "yes", est, 0.5, 1.0, "Wilson CI of the share of models above 50%", m))
-    cd_gate = lambda ci, low, high: stats.gated(stats.verdict_band(ci[1:], low, high), cd_ci["accuracy"][0],
-                                                 CATDOG_ACCURACY)
-    gate_rule = f"; not tested below {CATDOG_ACCURACY:.0%} cat/dog accuracy"
-    out += [
-        report.verdict_row("a cat/dog network calls all noise \"cat\"", "100%", cd_ci["noise → cat"], 0.9, 1.0,
-                           "share CI inside [90%, 100%]" + gate_rule, n_catdog,
-                           verdict=cd_gate(cd_ci["noise → cat"], 0.9, 1.0)),
-        report.verdict_row("…and over 70% of the other classes \"cat\"", "> 70%", cd_ci["others → cat"], 0.7, 1.0,
-                           "mean share CI above 70%" + gate_rule, n_catdog, verdict=cd_gate(cd_ci["others → cat"], 0.7, 1.0)),
-        report.verdict_row("…and 72% of horses \"dog\"", "72%", cd_ci["horse → dog"], 0.62, 0.82,
-                           "share CI inside [62%, 82%]" + gate_rule, n_catdog,
-                           verdict=cd_gate(cd_ci["horse → dog"], 0.62, 0.82)),
-    ]
+    """Each claim of the CIFAR-10 question at both levels (``report.claim_row``), on every family:
+    the claims about the source's ~93% ResNet18 are not tested on a family below 92.5%."""
+    out = []
+    for family, r in fav.iterrows():
+        n = int(r.seeds)
+        gate = (r.accuracy, SOURCE_ACCURACY, "test accuracy (the source's ResNet18)")
+        out.append(report.claim_row(
+            f"noise goes to \"bird\" ({family}: share called bird)", Figure("nearly all", 0.9, 1.0, "above"),
+            "share called bird", _ci(r, "bird"), Finding(f"{family} networks send most Gaussian noise to \"bird\"",
+                                                          "share called bird", 0.5), _ci(r, "bird"), n,
+            finding_percent=True, finding_bounds=(0, 1), gate=gate))
+        out.append(report.claim_row(
+            f"nearly all noise goes to one class ({family}: each network's own favourite, per seed: "
+            f"{r['favourite per seed']})", Figure("nearly all", 0.9, 1.0, "above"), "own favourite's share",
+            _ci(r, "share"), Finding(f"each {family} network sends most noise to one class of its own",
+                                     "own favourite's share", 0.5), _ci(r, "share"), n, finding_percent=True,
+            finding_bounds=(0, 1), gate=gate))
+        for centring in ("uncentred", "centred"):
+            k, m = next_to[family, centring]
+            est = wilson(k, m)
+            out.append(report.claim_row(
+                f"the spanning tree puts noise next to bird ({family}, {centring} features)", None,
+                "share of models", est, Finding(f"noise's class-mean feature lies next to bird's ({centring}, {family})",
+                                                "share of models (Wilson CI)", 0.5), est, m, finding_percent=True,
+                finding_bounds=(0, 1), gate=gate, ours=f"{k} of {m} models", finding_ours=f"{k} of {m} "
+                f"({report.with_ci(*est, digits=0)})"))
+    cd_gate = (cd_ci["accuracy"][0], CATDOG_ACCURACY, "cat/dog test accuracy (the source gives none)")
+    for claim, source, band, argues, key, finding in (
+            ("a cat/dog network calls all noise \"cat\"", "100%", (0.9, 1.0), "above", "noise → cat",
+             "a cat/dog network calls most noise \"cat\""),
+            ("…and over 70% of the other classes \"cat\"", "> 70%", (0.7, 1.0), "above", "others → cat",
+             "a cat/dog network calls most images of the other eight classes \"cat\""),
+            ("…and 72% of horses \"dog\"", "72%", (0.62, 0.82), None, "horse → dog",
+             "a cat/dog network calls most horses \"dog\"")):
+        out.append(report.claim_row(claim, Figure(source, *band, argues), "share", cd_ci[key],
+                                    Finding(finding, "share", 0.5), cd_ci[key], n_catdog, finding_percent=True,
+                                    finding_bounds=(0, 1), gate=cd_gate))
     k = int((top["bird's rank"] == 1).sum())
-    verdict = (stats.REPRODUCED if k == len(top) else stats.NOT_REPRODUCED if k <= len(top) / 2 else stats.INCONCLUSIVE)
-    out.append({**report.verdict_row("\"bird\" is the most cluttered class (measures that rank it first)", "yes",
-                              (k / len(top),) * 3, 1.0, 1.0, "all measures: reproduced; half or fewer: not reproduced",
-                              len(top), verdict=verdict), "ours": f"{k} of {len(top)} measures"})
+    est = wilson(k, len(top))
+    out.append(report.claim_row(
+        "\"bird\" is the most cluttered class (measures that rank it first)", None, "share of measures", est,
+        Finding("bird is the most cluttered class of CIFAR-10", "share of measures (Wilson CI)", 0.5), est, len(top),
+        finding_percent=True, finding_bounds=(0, 1), ours=f"{k} of {len(top)} measures",
+        finding_ours=f"{k} of {len(top)} ({report.with_ci(*est, digits=0)})"))
     return pd.DataFrame(out)

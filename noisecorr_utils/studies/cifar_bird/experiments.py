@@ -31,14 +31,16 @@ def answers(models, kind: str, n: int, brightnesses, seed: int) -> dict[float, n
 
 
 def favourite_table(answers: np.ndarray, rows: dict[str, list[int]], models, classes) -> pd.DataFrame:
-    """Per family: the favourite class of noise (pooled over seeds), how many seeds share it, the
-    share of noise it gets and the share of "bird", each with a 95% t-interval over seeds."""
+    """Per family: each network's own favourite class of noise (the most common one as
+    ``favourite``, and how many seeds have it), the share of noise each network sends to its own
+    favourite and the share of "bird", each with a 95% interval over seeds — a per-network claim is
+    never measured on one class pooled over seeds with different favourites."""
     bird = classes.index("bird")
     out = []
     for family, r in rows.items():
-        fav = int(np.bincount(answers[r].ravel(), minlength=len(classes)).argmax())
         per_seed = [int(np.bincount(answers[i], minlength=len(classes)).argmax()) for i in r]
-        share = stats.seed_ci([(answers[i] == fav).mean() for i in r], bounds=(0, 1))
+        fav = max(set(per_seed), key=per_seed.count)
+        share = stats.seed_ci([(answers[i] == p).mean() for i, p in zip(r, per_seed)], bounds=(0, 1))
         bird_share = stats.seed_ci([(answers[i] == bird).mean() for i in r], bounds=(0, 1))
         acc = stats.seed_ci([models[i].record["test_accuracy"] for i in r], bounds=(0, 1))
         out.append({"family": family, "favourite": classes[fav], "seeds with that favourite": sum(p == fav for p in per_seed),
@@ -133,9 +135,12 @@ def consensus(tree_table: pd.DataFrame, centring: str, n_nodes: int) -> np.ndarr
     return counts / max(1, len(sub))
 
 
-def noise_next_to(tree_table: pd.DataFrame, centring: str, names, target: str = "bird") -> tuple[int, int]:
-    """(models whose tree links noise to ``target``, models)."""
+def noise_next_to(tree_table: pd.DataFrame, centring: str, names, target: str = "bird",
+                  family: str | None = None) -> tuple[int, int]:
+    """(models whose tree links noise to ``target``, models), of one family's models if given."""
     sub = tree_table[tree_table.centring == centring]
+    if family is not None:
+        sub = sub[sub.model.str.split("·").str[0] == family]
     return int(sum(target in n.split(", ") for n in sub["noise neighbours"])), len(sub)
 
 
@@ -174,7 +179,8 @@ def per_image_prediction(model, image_table: pd.DataFrame, target: int) -> dict[
     from scipy.stats import spearmanr
 
     ds = data.load("cifar10")
-    p = torch.softmax(train.predict_logits(model, ds.x_test[image_table["index"].to_numpy()]), 1)[:, target].numpy()
+    index = torch.as_tensor(image_table["index"].to_numpy().copy())
+    p = torch.softmax(train.predict_logits(model, ds.x_test[index]), 1)[:, target].numpy()
     return {m: float(spearmanr(image_table[m], p).statistic) for m in ("spectral_slope", "edge_density")}
 
 

@@ -47,7 +47,8 @@ def _compute(p: Params) -> Result:
     r.text["zoo_minutes"] = f"{sum(m.record['train_seconds'] for m in models) / 60:.1f}"
     r.markdown["summary_finding"] = summary_finding(summary)
     r.markdown["zoo_table"] = report.md_table(pd.DataFrame({
-        "group": summary.group, "models": summary.models, "parameters": summary.parameters.map("{:,}".format),
+        "group": summary.group, "models": summary.models, "failed runs": summary["failed runs"],
+        "parameters": summary.parameters.map("{:,}".format),
         "test accuracy (95% CI over seeds)": [report.with_ci(s.accuracy, s.accuracy_lo, s.accuracy_hi, digits=2)
                                               for s in summary.itertuples()]}))
     r.markdown["recipe_table"] = report.md_table(summary[["group", "epochs", "batch", "schedule", "precision"]].assign(
@@ -128,7 +129,9 @@ def group_summary(models) -> pd.DataFrame:
         acc = sub.test_accuracy.to_numpy()
         m, lo, hi = stats.mean_ci(acc, bounds=(0, 1)) if len(acc) > 1 else (float(acc[0]), np.nan, np.nan)
         rec = spec.recipe
-        rows.append({"group": group, "models": len(sub), "parameters": int(sub.parameters.iloc[0]),
+        failed = sum(bool(zoo.failed(m)) for m in models
+                     if f"{m.spec.label.rsplit('·s', 1)[0]} ({m.spec.dataset})" == group)
+        rows.append({"group": group, "models": len(sub), "failed runs": failed, "parameters": int(sub.parameters.iloc[0]),
                      "accuracy": m, "accuracy_lo": lo, "accuracy_hi": hi,
                      "epochs": rec.epochs, "batch": rec.batch_size, "schedule": rec.describe(),
                      "precision": rec.precision, "seconds per model": float(sub.train_seconds.mean())})

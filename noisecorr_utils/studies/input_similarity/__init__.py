@@ -100,8 +100,7 @@ def _compute(p: Params) -> Result:
     r.markdown["summary_verdicts"] = report.verdict_lines(verdicts, "sim-verdict")
     for key, start in LINKS.items():
         r.markdown[key] = report.link("sim-verdict", verdicts, start)
-    r.markdown["summary_finding"] = claims.summary_finding(denoise["network: true class on corrupted"],
-                                                           denoise["gap"], reg["ratio_top"], reg["ratios"], effects)
+    r.markdown["summary_finding"] = claims.summary_finding(verdicts)
     return r
 
 

@@ -46,7 +46,7 @@ def enforcement_effects(curves: pd.DataFrame) -> pd.DataFrame:
     last = curves[curves.step == curves.step.max()]
     rows = []
     for variant in [v for v in dict.fromkeys(curves.variant) if v != "plain"]:
-        m, lo, hi = stats.mean_ci(enforcement.paired_difference(auc, variant))
+        m, lo, hi = stats.mean_ci(enforcement.paired_difference(auc, variant), bounds=(-1, 1))
         rows.append({"variant": variant, "gain": m, "lo": lo, "hi": hi,
                      "final cosine": last[last.variant == variant]["pair cosine"].mean()})
     return pd.DataFrame(rows)

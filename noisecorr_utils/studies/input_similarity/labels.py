@@ -33,7 +33,8 @@ def label_noise_run(share: float, seed: int, n_vote: int, eps: float, epochs: in
     spec = zoo.ModelSpec("lenet", seed=seed, label_noise=share, epochs=epochs, n_train=n_train)
     model = zoo.get_model(spec, progress=False)
     given = zoo.training_labels(spec, mnist)[:n_vote]
-    x = mnist.x_train[:n_vote]
+    x = zoo.training_images(spec, mnist)[:n_vote]
+    true = zoo.training_labels(spec.replace(label_noise=0.0), mnist)[:n_vote]
     base = dict(model=spec.key, n_vote=n_vote, eps=eps)
     trained = results.cached_array(results.cache_key("class_density", (similarity, zoo), **base),
                                    lambda: similarity.class_density(model, x, x, given, 10, eps=eps))
@@ -42,7 +43,7 @@ def label_noise_run(share: float, seed: int, n_vote: int, eps: float, epochs: in
                                      lambda: similarity.class_density(untrained_model, x, x, given, 10, eps=eps))
     g = given.numpy()
     return {"net": noise.answers([model], x)[0].numpy(), "vote": _vote(trained, g), "untrained": _vote(untrained, g),
-            "pixel": pixel_vote(x, g), "given": g, "true": mnist.y_train[:n_vote].numpy(),
+            "pixel": pixel_vote(x, g), "given": g, "true": true.numpy(),
             "accuracy": model.record["test_accuracy"]}
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import data, parallel, registration, results, similarity, stats, train
+from ... import data, parallel, registration, report, results, similarity, stats, train
+from ...verdicts import FAILS, HOLDS, UNDECIDED, Finding
 
 
 def _registration_job(sigma, seed, repeats, n_queries, n_train, n_test, epochs, canvas, eps):
@@ -76,13 +77,22 @@ def registration_summary(reg: pd.DataFrame, top: float) -> dict:
                                            bounds=(0, np.inf)) for name in registration.READINGS}}
 
 
+WITHIN_TWO = Finding("N_S predicts the inherited noise within a factor of 2", "ratio", 0.5, "inside", 2.0)
+
+
 def readings_clause(ratios: dict) -> str:
-    fits = [n for n, v in ratios.items() if stats.verdict_band(v[1:], 0.5, 2.0) == stats.REPRODUCED]
-    misses = [n for n, v in ratios.items() if stats.verdict_band(v[1:], 0.5, 2.0) == stats.NOT_REPRODUCED]
-    first = (f"the {', '.join(fits)} reading{'s' if len(fits) > 1 else ''} of N predict{'' if len(fits) > 1 else 's'} "
-             "the inherited noise within a factor of 2" if fits else
-             "no reading of N predicts the inherited noise within a factor of 2")
-    return first + (f"; {', '.join(misses)} {'miss' if len(misses) > 1 else 'misses'} it by more." if misses else ".")
+    """Which readings of N predict the inherited noise within a factor of 2, which miss it, and
+    which the seeds leave undecided — the verdicts of the finding rule, in words."""
+    by = {v: [n for n, ci in ratios.items() if WITHIN_TWO.verdict(*ci[1:]) == v] for v in (HOLDS, FAILS, UNDECIDED)}
+    parts = []
+    if by[HOLDS]:
+        parts.append(f"the {report.and_list(by[HOLDS])} reading{'s' if len(by[HOLDS]) > 1 else ''} of N "
+                     f"predict{'' if len(by[HOLDS]) > 1 else 's'} the inherited noise within a factor of 2")
+    if by[FAILS]:
+        parts.append(f"{report.and_list(by[FAILS])} {'miss' if len(by[FAILS]) > 1 else 'misses'} it by more")
+    if by[UNDECIDED]:
+        parts.append(f"for {report.and_list(by[UNDECIDED])} the seeds do not decide")
+    return "; ".join(parts) + "."
 
 
 def precision_clause(ratio_top) -> str:

@@ -26,10 +26,11 @@ HEIN_ALPHAS = (1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100)  # the scales α of Hein 
 HEIN_IMAGES = 500                  # noise images of the confidence section used for it
 CONFIDENCE_SEED = 7                # offset of the confidence section's noise seed from ``seed``
 # Glued links from the prose to the verdict rows: glue name -> the start of the claim.
-LINKS = {"link_mlp": "two MLPs agree", "link_lenet": "two CNNs agree (LeNet)", "link_share8": "CNNs call 90%",
-         "link_half": "at 50% brightness the", "link_half_agree": "at 50% brightness two CNNs",
+LINKS = {"link_mlp": "two MLPs agree", "link_lenet": "two LeNets agree", "link_share8": "90% of noise is called \"8\" (LeNet",
+         "link_half": "at 50% brightness the \"8\" disappears (LeNet", "link_half_agree": "at 50% brightness two CNNs",
          "link_cnn_mlp": "CNN and MLP agree", "link_perm_acc": "CNNs on pixel-permuted",
-         "link_perm": "pixel-permuted CNNs agree", "link_width": "not a matter of neuron count",
+         "link_perm": "pixel-permuted CNNs agree on only 21%, and that is not a matter of neuron count (LeNet width ×1)",
+         "link_width": "pixel-permuted CNNs agree on only 21%, and that is not a matter of neuron count (LeNet width ×2)",
          "link_chance": "…compared with"}
 
 
@@ -97,7 +98,8 @@ def _compute(p: Params) -> Result:
     chance_share, top_kappa = claims.chance_and_top_kappa(pairs)
     r.markdown["chance_clause"] = report.chance_clause(chance_share, top_kappa)
     r.markdown["ensemble_clause"] = report.ensemble_clause(top_kappa)
-    r.markdown["summary_finding"] = claims.summary_finding(pairs)
+    r.markdown["summary_finding"] = claims.summary_finding(verdicts)
+    r.markdown["failed_note"] = z.failed_note()
     return r
 
 

@@ -1,90 +1,139 @@
-"""The noise chapter's claims: each claim of the MNIST white-noise study beside our measurement,
-its rule and verdict, the verdicts' stability over two halves of the seeds, and the chapter's
-findings in words chosen from the numbers."""
+"""The noise chapter's claims at two levels (``verdicts``): each number of the MNIST white-noise
+study against ours, and what the study concluded from it, as a rule fixed before the run — measured
+per network, on every network the claim speaks of; the verdicts' stability over two halves of the
+seeds; and the chapter's findings in sentences produced from the verdict table."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from ... import report, stats, zoo
-from .experiments import TARGET_ACCURACY, accuracy, pair_table, share_of_class
+from ...verdicts import Figure, Finding
+from .experiments import TARGET_ACCURACY, accuracy, drop_of_class, favourite_shares, pair_table, share_of_class
+
+TOLERANCE = 0.10        # a claimed share is reproduced when our interval lies within ±10 points of it
+UNIFORM_CHANCE = 0.10   # the chance agreement the study compares with: ten classes, answered uniformly
+SLIGHT = 0.2            # κ above this is more than "slight" agreement beyond chance (Landis & Koch)
+MOSTLY = 0.5            # "most": a share above one half
+ARCHS = {"mlp": "MLP", "lenet": "LeNet", "vgg": "VGG", "allcnn": "AllCNN"}
+CNNS = ("lenet", "vgg", "allcnn")
+GATE_WHAT = "test accuracy (the study's networks)"
 
 
-TOLERANCE = 0.10  # a claimed agreement is reproduced when our CI lies within ±10 points of it
+def _band(claimed: float, argues: str | None, source: str, tol: float = TOLERANCE) -> Figure:
+    return Figure(source, max(0.0, claimed - tol), min(1.0, claimed + tol), argues)
 
 
-def _band(claimed: float, tol: float = TOLERANCE) -> tuple[float, float]:
-    return max(0.0, claimed - tol), min(1.0, claimed + tol)
+def _ci(row: pd.Series, key: str) -> tuple[float, float, float]:
+    return row[key], row[f"{key}_lo"], row[f"{key}_hi"]
 
 
 def verdict_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes: int = 10) -> pd.DataFrame:
-    """Each claim of the study beside our estimate (95% interval over seeds), the rule applied,
-    its verdict, and — where inconclusive — about how many seeds would decide."""
+    """Every claim of the study beside our estimates (95% intervals over seeds), both rules and
+    both verdicts (``report.claim_row``)."""
     pairs = pair_table(answers_at, z, n_classes=n_classes)
+    full, half = answers_at[1.0], answers_at[0.5]
     rows = []
 
-    def add(*args, **kwargs):
-        rows.append(report.verdict_row(*args, **kwargs))
+    def gate(*groups):
+        return min(accuracy(z, g)[0] for g in groups), TARGET_ACCURACY, GATE_WHAT
 
-    def agreement(claim, source, comparison, claimed):
-        p = pairs.loc[comparison]
-        low, high = _band(claimed)
-        add(claim, source, (p.p_o, p.p_o_lo, p.p_o_hi), low, high,
-            f"p_o CI inside [{low:.0%}, {high:.0%}]", int(p.seeds))
+    def seeds(comparison):
+        return int(pairs.loc[comparison, "seeds"])
 
-    def uncorrelated(claim, comparison):
-        p = pairs.loc[comparison]
-        low, high = stats.side_band(0.2, "below")
-        verdict = stats.DEGENERATE if p["degenerate models"] or p.kappa != p.kappa else None
-        add(claim, "uncorrelated", (p.kappa, p.kappa_lo, p.kappa_hi), low, high,
-            "κ CI below 0.2 (slight at most, Landis & Koch)", int(p.seeds), percent=False, verdict=verdict)
-
-    agreement("two MLPs agree on noise", "81%", "MLP–MLP", 0.81)
-    p = pairs.loc["MLP–MLP"]
-    add("…compared with ~10% if uncorrelated (our chance agreement p_e)", "10%", (p.p_e, p.p_e_lo, p.p_e_hi),
-        *_band(0.10, 0.05), "p_e CI inside [5%, 15%]", int(p.seeds))
-    agreement("two CNNs agree (LeNet)", "76%", "LeNet–LeNet", 0.76)
-    agreement("two CNNs agree (VGG)", "76%", "VGG–VGG", 0.76)
-    agreement("two CNNs agree (AllCNN)", "76%", "AllCNN–AllCNN", 0.76)
-    lenet = z.rows["lenet"]
-    share_full, share_half = share_of_class(answers_at[1.0], lenet, 8), share_of_class(answers_at[0.5], lenet, 8)
-    add("CNNs call 90% of noise \"8\" (LeNet)", "90%", share_full, 0.8, 1.0, "share CI inside [80%, 100%]", len(lenet))
-    gone = stats.verdict_all(stats.verdict_side(share_full[1:], 0.5, "above"),
-                             stats.verdict_side(share_half[1:], 0.1, "below"))
-    add("at 50% brightness the \"8\" disappears (share of \"8\" at 50%)", "≈ 0%", share_half, 0.0, 0.1,
-        "share of \"8\" CI above 50% at full brightness and below 10% at half", len(lenet), verdict=gone)
-    agreement("at 50% brightness two CNNs agree (LeNet)", "60%", "LeNet–LeNet at 50%", 0.60)
-    agreement("CNN and MLP agree (LeNet–MLP)", "≈ 20%", "LeNet–MLP", 0.20)
-    for comparison in ("LeNet–VGG", "LeNet–AllCNN", "VGG–AllCNN"):
-        uncorrelated(f"different CNN architectures do not agree ({comparison}, κ)", comparison)
+    for g, name in ARCHS.items():
+        c = f"{name}–{name}"
+        p = pairs.loc[c]
+        claimed, source = (0.81, "81%") if g == "mlp" else (0.76, "76% (CNNs)")
+        rows.append(report.claim_row(
+            f"two {name}s agree on noise", _band(claimed, "above", source), "p_o", _ci(p, "p_o"),
+            Finding(f"two {name}s agree on noise far beyond chance, read as the study reads it (10% for ten "
+                    "classes)", "p_o", UNIFORM_CHANCE), _ci(p, "p_o"), seeds(c), finding_percent=True,
+            finding_bounds=(0, 1), gate=gate(g)))
+        rows.append(report.claim_row(
+            f"…and beyond their own answer habits ({name}, κ)", None, "κ", _ci(p, "kappa"),
+            Finding(f"two {name}s' answers to noise are correlated beyond the agreement their answer habits imply",
+                    "κ", SLIGHT), _ci(p, "kappa"), seeds(c), percent=False, bounds=(-1, 1), gate=gate(g),
+            degenerate=p["kappa pairs"] == 0))
+        rows.append(report.claim_row(
+            f"…compared with ~10% if uncorrelated ({name}: p_e, and the share of chance p_e / p_o)",
+            Figure("10%", 0.05, 0.15), "p_e", _ci(p, "p_e"),
+            Finding(f"chance explains little of two {name}s' agreement", "p_e / p_o", MOSTLY, "below"),
+            _ci(p, "chance_share"), seeds(c), finding_bounds=(0, np.inf), gate=gate(g)))
+    for g, name in ARCHS.items():
+        r = z.rows[g]
+        share8 = share_of_class(full, r, 8)
+        (fav, fav_lo, fav_hi), favourites = favourite_shares(full, r, n_classes)
+        rows.append(report.claim_row(
+            f"90% of noise is called \"8\" ({name}; favourites per seed: "
+            f"{', '.join(str(f) for f in favourites)}; own favourite's share {report.with_ci(fav, fav_lo, fav_hi)})",
+            Figure("90%", 0.8, 1.0, "above"), "share of \"8\"", share8,
+            Finding(f"{name}s call most noise \"8\"", "share of \"8\"", MOSTLY), share8, len(r),
+            finding_percent=True, finding_bounds=(0, 1), gate=gate(g)))
+    for g, name in ARCHS.items():
+        r = z.rows[g]
+        share_half, drop = share_of_class(half, r, 8), drop_of_class(full, half, r, 8)
+        eight = share_of_class(full, r, 8)
+        rows.append(report.claim_row(
+            f"at 50% brightness the \"8\" disappears ({name})", Figure("≈ 0%", 0.0, 0.1, "below"),
+            "share of \"8\" at 50%", share_half,
+            Finding(f"the share of \"8\" falls when {name}s see noise at half brightness", "fall of the share",
+                    0.0), drop, len(r), finding_percent=True, finding_bounds=(-1, 1),
+            gate=(min(accuracy(z, g)[0], 1.0 if eight[0] > MOSTLY else 0.0), TARGET_ACCURACY,
+                  GATE_WHAT + " and most noise called \"8\" at full brightness")))
+    for g in CNNS:
+        name = ARCHS[g]
+        p = pairs.loc[f"{name}–{name} at 50%"]
+        rows.append(report.claim_row(
+            f"at 50% brightness two CNNs agree ({name})", _band(0.60, "above", "60%"), "p_o", _ci(p, "p_o"),
+            Finding(f"two {name}s still agree beyond their answer habits once the \"8\" is gone", "κ", SLIGHT),
+            _ci(p, "kappa"), seeds(f"{name}–{name} at 50%"), gate=gate(g), degenerate=p["kappa pairs"] == 0))
+    for g in CNNS:
+        name = ARCHS[g]
+        c = f"{name}–MLP"
+        p = pairs.loc[c]
+        rows.append(report.claim_row(
+            f"CNN and MLP agree ({c})", _band(0.20, "below", "≈ 20%"), "p_o", _ci(p, "p_o"),
+            Finding(f"a {name} and an MLP answer noise nearly independently", "κ", SLIGHT, "below"),
+            _ci(p, "kappa"), seeds(c), gate=gate(g, "mlp"), degenerate=p["kappa pairs"] == 0))
+    for c, (a, b) in {"LeNet–VGG": ("lenet", "vgg"), "LeNet–AllCNN": ("lenet", "allcnn"),
+                      "VGG–AllCNN": ("vgg", "allcnn")}.items():
+        p = pairs.loc[c]
+        rows.append(report.claim_row(
+            f"different CNN architectures do not agree ({c})", None, "κ", _ci(p, "kappa"),
+            Finding("CNNs of different architectures answer noise nearly independently", "κ", SLIGHT, "below"),
+            _ci(p, "kappa"), seeds(c), percent=False, bounds=(-1, 1), gate=gate(a, b),
+            degenerate=p["kappa pairs"] == 0))
     acc = accuracy(z, "lenet·perm")
-    add("CNNs on pixel-permuted MNIST reach 98% accuracy (LeNet)", "98%", acc, TARGET_ACCURACY, 1.0,
-        f"accuracy CI above {TARGET_ACCURACY:.1%}", len(z.rows["lenet·perm"]))
-    p = pairs.loc["LeNet·perm–LeNet·perm"]
-    low, high = _band(0.21)
-    add("pixel-permuted CNNs agree on only 21% (LeNet)", "21%", (p.p_o, p.p_o_lo, p.p_o_hi), low, high,
-        f"p_o CI inside [{low:.0%}, {high:.0%}]; not tested below {TARGET_ACCURACY:.1%} accuracy", int(p.seeds),
-        verdict=stats.gated(stats.verdict_band((p.p_o_lo, p.p_o_hi), low, high), acc[0], TARGET_ACCURACY))
+    rows.append(report.claim_row(
+        "CNNs on pixel-permuted MNIST reach 98% accuracy (LeNet)", Figure("98%", TARGET_ACCURACY, 1.0, "above"),
+        "test accuracy", acc, Finding("a CNN learns MNIST whose pixels are shuffled", "test accuracy", 0.9), acc,
+        len(z.rows["lenet·perm"]), finding_percent=True, finding_bounds=(0, 1)))
     for w in ("0.5", "1", "2"):
         suffix = "" if w == "1" else f"·w{w}"
         perm, plain = (pairs.loc[f"LeNet{suffix}{p}–LeNet{suffix}{p}"] for p in ("·perm", ""))
-        diff = stats.difference_ci((plain.p_o, plain.p_o_lo, plain.p_o_hi), (perm.p_o, perm.p_o_lo, perm.p_o_hi))
-        acc_w = accuracy(z, f"lenet{suffix}·perm")[0]
-        verdict = stats.gated(stats.verdict_side(diff[1:], 0.0, "above"), acc_w, TARGET_ACCURACY)
-        add(f"not a matter of neuron count: permuted LeNets agree less (width ×{w}, p_o plain − permuted)", "yes",
-            diff, 0.0, np.inf, f"difference CI above 0; not tested below {TARGET_ACCURACY:.1%} accuracy",
-            int(min(perm.seeds, plain.seeds)), verdict=verdict)
+        diff = stats.difference_ci(_ci(plain, "p_o"), _ci(perm, "p_o"), bounds=(-1, 1))
+        figure = _band(0.21, "below", "21%") if w == "1" else None
+        rows.append(report.claim_row(
+            f"pixel-permuted CNNs agree on only 21%, and that is not a matter of neuron count (LeNet width ×{w})",
+            figure, "p_o of permuted LeNets", _ci(perm, "p_o"),
+            Finding(f"permuted LeNets of width ×{w} agree less than plain ones", "p_o plain − permuted", 0.0), diff,
+            int(min(perm.seeds, plain.seeds)), finding_percent=True, finding_bounds=(-1, 1),
+            gate=(accuracy(z, f"lenet{suffix}·perm")[0], TARGET_ACCURACY, "test accuracy of the permuted LeNets")))
     return pd.DataFrame(rows)
 
 
 def stability(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes: int = 10) -> pd.DataFrame:
-    """Every verdict computed on two disjoint halves of the seeds, side by side with the verdict
-    on all seeds; a verdict that differs between the halves is marked unstable."""
+    """Both verdicts of every claim on two disjoint halves of the seeds, beside those on all seeds;
+    a claim whose verdicts differ between the halves is unstable."""
     full = verdict_table(answers_at, z, n_classes)
     halves = [verdict_table(answers_at, z.half(k), n_classes) for k in (0, 1)]
-    out = full[["claim", "verdict"]].copy()
-    out["first half"], out["second half"] = halves[0]["verdict"].values, halves[1]["verdict"].values
-    out["stable"] = out["first half"] == out["second half"]
+    out = full[["claim", "figure verdict", "finding verdict"]].copy()
+    for level in ("figure", "finding"):
+        out[f"{level}: first half"] = halves[0][f"{level} verdict"].values
+        out[f"{level}: second half"] = halves[1][f"{level} verdict"].values
+    out["stable"] = ((out["figure: first half"] == out["figure: second half"])
+                     & (out["finding: first half"] == out["finding: second half"]))
     return out
 
 
@@ -98,15 +147,15 @@ def chance_and_top_kappa(pairs: pd.DataFrame) -> tuple[float, tuple[float, float
     sub = pairs.loc[HEADLINE]
     defined = sub[sub.kappa == sub.kappa]
     top = defined.loc[defined.kappa.idxmax()] if len(defined) else None
-    share = float((sub.p_e / sub.p_o).mean())
+    share = float(sub.chance_share.mean())
     return share, ((top.kappa, top.kappa_lo, top.kappa_hi) if top is not None else (np.nan, np.nan, np.nan))
 
 
-def summary_finding(pairs: pd.DataFrame) -> str:
-    """The chapter's finding in two sentences, its wording chosen from the numbers."""
-    mlp, lenet = pairs.loc["MLP–MLP"], pairs.loc["LeNet–LeNet"]
-    share, top = chance_and_top_kappa(pairs)
-    return (f"Two MLPs agree on {report.with_ci(mlp.p_o, mlp.p_o_lo, mlp.p_o_hi, digits=0)} of noise and two "
-            f"LeNets on {report.with_ci(lenet.p_o, lenet.p_o_lo, lenet.p_o_hi, digits=0)}; their chance agreement "
-            f"is {report.pct(mlp.p_e)} and {report.pct(lenet.p_e)}, so the agreement is "
-            f"{report.chance_clause(share, top)}.")
+SUMMARY_CLAIMS = ("two MLPs agree", "…and beyond their own answer habits (MLP", "two LeNets agree",
+                  "…and beyond their own answer habits (LeNet", "90% of noise is called \"8\" (LeNet",
+                  "different CNN architectures do not agree (LeNet–VGG")
+
+
+def summary_finding(verdicts: pd.DataFrame) -> str:
+    """The chapter's findings, each sentence produced from its verdict row (``report.findings``)."""
+    return report.findings(verdicts, SUMMARY_CLAIMS)

@@ -51,8 +51,12 @@ COMPARISONS = {
     "VGG–VGG": ("vgg", None, 1.0),
     "AllCNN–AllCNN": ("allcnn", None, 1.0),
     "LeNet–LeNet at 50%": ("lenet", None, 0.5),
+    "VGG–VGG at 50%": ("vgg", None, 0.5),
+    "AllCNN–AllCNN at 50%": ("allcnn", None, 0.5),
     "MLP–MLP at 50%": ("mlp", None, 0.5),
     "LeNet–MLP": ("lenet", "mlp", 1.0),
+    "VGG–MLP": ("vgg", "mlp", 1.0),
+    "AllCNN–MLP": ("allcnn", "mlp", 1.0),
     "LeNet–VGG": ("lenet", "vgg", 1.0),
     "LeNet–AllCNN": ("lenet", "allcnn", 1.0),
     "VGG–AllCNN": ("vgg", "allcnn", 1.0),
@@ -61,6 +65,8 @@ COMPARISONS = {
     "MLP·perm–MLP": ("mlp·perm", "mlp", 1.0),
     **{f"LeNet·w{w:g}{p}–LeNet·w{w:g}{p}": (f"lenet·w{w:g}{p.lower()}", None, 1.0) for w in WIDTHS for p in ("", "·perm")},
 }
+
+
 def pair_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, comparisons=None, n_classes: int = 10) -> pd.DataFrame:
     """``stats.pair_table`` over the chapter's comparisons (``COMPARISONS`` by default)."""
     return stats.pair_table(answers_at, z.rows, COMPARISONS if comparisons is None else comparisons, n_classes)
@@ -82,8 +88,21 @@ def representative_pairs(answers_at: dict[float, np.ndarray], z: zoo.Groups, com
 
 
 def share_of_class(answers: np.ndarray, rows, cls: int) -> tuple[float, float, float]:
-    """Mean share of class ``cls`` in the answers of the models ``rows``, 95% t-interval over seeds."""
+    """Mean share of class ``cls`` in the answers of the models ``rows``, 95% interval over seeds."""
     return stats.seed_ci([(answers[r] == cls).mean() for r in rows], bounds=(0, 1))
+
+
+def favourite_shares(answers: np.ndarray, rows, n_classes: int = 10) -> tuple[tuple[float, float, float], list[int]]:
+    """Each network's share of its *own* favourite class, mean and 95% interval over seeds, and
+    the favourite of every seed (a per-network claim is never a pooled class)."""
+    shares = [stats.class_shares(answers[r], n_classes) for r in rows]
+    return stats.seed_ci([s.max() for s in shares], bounds=(0, 1)), [int(s.argmax()) for s in shares]
+
+
+def drop_of_class(full: np.ndarray, half: np.ndarray, rows, cls: int) -> tuple[float, float, float]:
+    """How much the share of ``cls`` falls from full to half brightness, per network (paired by
+    seed), mean and 95% interval over seeds, inside [−1, 1]."""
+    return stats.seed_ci([(full[r] == cls).mean() - (half[r] == cls).mean() for r in rows], bounds=(-1, 1))
 
 
 def favourite_class(answers: np.ndarray, rows, n_classes: int = 10) -> int:
@@ -172,7 +191,7 @@ def hein_table(z: zoo.Groups, groups, x: torch.Tensor, alphas, level: float = 0.
         per_model = [confidence.scale_to_confidence(z.models[r], x, alphas, level) for r in z.rows[g]]
         medians = [float(np.median(a)) for a in per_model]
         finite = [m for m in medians if np.isfinite(m)]
-        m, lo, hi = stats.mean_ci(finite) if len(finite) >= 2 else (np.nan, np.nan, np.nan)
+        m, lo, hi = stats.mean_ci(finite, bounds=(0, np.inf)) if len(finite) >= 2 else (np.nan, np.nan, np.nan)
         rows.append({"group": g, "median α": m, "lo": lo, "hi": hi,
                      "never": float(np.mean([np.isinf(a).mean() for a in per_model]))})
     return pd.DataFrame(rows)

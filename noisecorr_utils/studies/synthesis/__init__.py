@@ -74,9 +74,12 @@ def _compute(p: Params) -> Result:
     headline = (p.kinds[0], max(p.brightnesses))
     effects, eights = _factors(r, p, z, cell_of, answers, headline)
     _relations(r, p, z, cell_of, answers[headline])
-    kappa_gain, same_auroc, same_gain = _ensembles(r, p, z, cell_of, answers[headline], headline)
-    verdicts = r.table("synthesis_verdicts", claims.verdict_table(effects, eights, kappa_gain, same_auroc, same_gain,
-                                                                  p.setting_seeds))
+    kappa_gain, same = _ensembles(r, p, z, cell_of, answers[headline], headline)
+    plain = [m.record["test_accuracy"] for m, c in zip(z.models, cell_of) if c.data == "MNIST" and c.task == "digits"]
+    verdicts = r.table("synthesis_verdicts", claims.verdict_table(effects, eights, kappa_gain, same, p.setting_seeds,
+                                                                  float(np.mean(plain))))
+    r.markdown["summary_finding"] = claims.summary_finding(verdicts)
+    r.markdown["failed_note"] = z.failed_note()
     r.markdown["verdict_table"] = report.verdict_markdown(verdicts, "syn-verdict")
     r.markdown["summary_verdicts"] = report.verdict_lines(verdicts, "syn-verdict")
     return r
@@ -146,11 +149,12 @@ def _ensembles(r: Result, p: Params, z: zoo.Groups, cell_of: list, answers: np.n
         "Spearman ρ (κ, gain)": [report.with_ci(m, lo, hi, percent=False)
                                  for m, lo, hi in zip(kappa_gain.rho, kappa_gain.lo, kappa_gain.hi)]})[
         ["Spearman ρ (κ, gain)"]], index=True)
-    same_auroc = ensembles.seed_mean(ens, "pair AUROC by disagreement", "same setting", cell_of)
-    same_gain = ensembles.seed_mean(ens, "gain auroc_confidence", "same setting", cell_of)
-    r.markdown["ensemble_clause"] = claims.ensemble_clause(kappa_gain, same_auroc)
+    same = {"pair auroc": ensembles.seed_mean(ens, "pair AUROC by disagreement", "same setting", cell_of,
+                                              bounds=(0, 1)),
+            **{k: ensembles.seed_mean(ens, f"gain {k}", "same setting", cell_of) for k in ("auroc_confidence", "ece")}}
+    r.markdown["ensemble_clause"] = claims.ensemble_clause(kappa_gain, same["pair auroc"])
     sized = r.table("synthesis_ensemble_sizes", cached("sizes", z, lambda: ensembles.ensemble_sizes(
         z, cell_of, p.sizes, p.n_test, headline[0], p.n_noise, headline[1], p.n_draws, p.seed), p.settings()))
     r.figures["fig_syn_sizes"] = figures.ensemble_gains(sized, ensembles.SCORE_NAMES)
     r.markdown["advice"] = ensembles.advice(sized, ensembles.SCORE_NAMES)
-    return kappa_gain, same_auroc, same_gain
+    return kappa_gain, same

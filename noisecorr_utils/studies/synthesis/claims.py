@@ -3,44 +3,73 @@ conclusion (ensembles of agreeing networks are useless) beside our estimates, an
 findings in words chosen from the numbers."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ... import report, stats
+from ...verdicts import Finding
 from .factorial import FACTORS
 
 EIGHT_SHARE = 0.5  # the flat-brightness test needs plain networks that call most bright noise "8"
 
 
-def verdict_table(effects: pd.DataFrame, eights: dict, kappa_gain: pd.DataFrame, same_auroc, same_gain,
-                  n_seeds: int) -> pd.DataFrame:
-    """The source's question (which factor shapes agreement) and its conclusion (ensembles of
-    agreeing networks are useless), each with our estimate and a verdict by the book's rules."""
+USELESS = {"auroc_confidence": 0.01, "ece": 0.005}   # a gain below this is "no better": AUROC, ECE units
+GATE = 0.975   # the study's networks: the plain-MNIST digit networks must be as accurate
+
+
+def verdict_table(effects: pd.DataFrame, eights: dict, kappa_gain: pd.DataFrame, same: dict, n_seeds: int,
+                  accuracy: float) -> pd.DataFrame:
+    """The study's question (which factor shapes agreement) and its conclusion (ensembles of
+    agreeing networks are useless) at both levels (``report.claim_row``). ``same``: for pairs of
+    one setting, the pair AUROC by disagreement and the gains of averaging (``"auroc_confidence"``,
+    ``"ece"``), each (mean, lo, hi); ``accuracy``: the plain-MNIST networks' mean, gated at 97.5%."""
+    gate = (accuracy, GATE, "test accuracy of the plain-MNIST networks")
     rows = []
-
-    def add(*args, **kwargs):
-        rows.append(report.verdict_row(*args, **kwargs))
-
     for f, claim in (("architecture", "the architecture shapes agreement on noise (κ effect of the same architecture)"),
                      ("data", "the training set shapes agreement (κ effect of the same training data)"),
                      ("task", "the type of task shapes agreement (κ effect of the same task)")):
         e = effects.loc[f]
-        add(claim, "aim of the study", (e.effect, e.effect_lo, e.effect_hi), 0.0, np.inf,
-            "effect CI above 0 (95% over seeds)", n_seeds, percent=False)
+        est = (e.effect, e.effect_lo, e.effect_hi)
+        rows.append(report.claim_row(claim, None, "effect on κ", est,
+                                     Finding(f"sharing the {f} makes two networks agree more on noise", "effect on κ",
+                                             0.0), est, n_seeds, percent=False, bounds=(-2, 2), finding_bounds=(-2, 2),
+                                     gate=gate))
     for arch, (plain, flat) in eights.items():
-        diff = stats.difference_ci(plain, flat)
-        verdict = stats.gated(stats.verdict_side(diff[1:], 0.0, "above"), plain[1], EIGHT_SHARE)
-        add(f"bright noise is an \"8\" because bright digits look like one ({arch}: share of \"8\", plain − flat brightness)",
-            "explanation", diff, 0.0, np.inf, f"difference CI above 0; not tested unless the plain networks call "
-            f"over {EIGHT_SHARE:.0%} of the noise \"8\" (CI)", n_seeds, verdict=verdict)
-    add("two networks of one setting cannot tell noise by their disagreement (pair AUROC)", "useless ensembles",
-        same_auroc, 0.4, 0.6, "AUROC CI inside [0.4, 0.6] (chance ± 0.1)", n_seeds, percent=False)
-    add("averaging two networks of one setting detects noise no better (AUROC gain)", "useless ensembles",
-        same_gain, -0.01, 0.01, "gain CI inside [−0.01, 0.01]", n_seeds, percent=False)
-    r = kappa_gain.loc["auroc_confidence"]
-    add("the more two networks agree on noise, the less their ensemble gains (ρ of κ and AUROC gain)",
-        "useless ensembles", (r.rho, r.lo, r.hi), -np.inf, 0.0, "ρ CI below 0", n_seeds, percent=False)
+        diff = stats.difference_ci(plain, flat, bounds=(-1, 1))
+        rows.append(report.claim_row(
+            f"bright noise is an \"8\" because bright digits look like one ({arch}: share of \"8\", plain − flat "
+            "brightness)", None, "difference", diff,
+            Finding(f"{arch}s trained on images of one brightness call less noise \"8\"", "difference", 0.0), diff,
+            n_seeds, finding_percent=True, bounds=(-1, 1), finding_bounds=(-1, 1),
+            gate=(plain[1], EIGHT_SHARE, "of the noise called \"8\" by the plain networks (lower CI end)")))
+    rows.append(report.claim_row(
+        "two networks of one setting cannot tell noise by their disagreement (pair AUROC)", None, "AUROC",
+        same["pair auroc"], Finding("the disagreement of two networks of one setting is no alarm for noise", "AUROC",
+                                    0.6, "below"), same["pair auroc"], n_seeds, percent=False,
+        finding_bounds=(0, 1), gate=gate))
+    for key, what in (("auroc_confidence", "detects noise (AUROC gain)"), ("ece", "is calibrated (ECE gain)")):
+        rows.append(report.claim_row(
+            f"averaging two networks of one setting {what.split(' (')[0]} no better ({what.split('(')[1]}",
+            None, "gain", same[key], Finding(f"averaging two networks of one setting {what.split(' (')[0]} no better",
+                                             "gain", USELESS[key], "below"), same[key], n_seeds, percent=False,
+            bounds=(-1, 1), finding_bounds=(-1, 1), gate=gate))
+    for key, what in (("auroc_confidence", "noise detection"), ("ece", "calibration")):
+        r = kappa_gain.loc[key]
+        rows.append(report.claim_row(
+            f"the more two networks agree on noise, the less their ensemble gains ({what}: ρ of κ and gain)", None, "ρ",
+            (r.rho, r.lo, r.hi), Finding(f"pairs that agree more on noise gain less {what} from averaging", "ρ", 0.0,
+                                         "below"), (r.rho, r.lo, r.hi), n_seeds, percent=False, bounds=(-1, 1),
+            finding_bounds=(-1, 1), gate=gate))
     return pd.DataFrame(rows)
+
+
+SUMMARY_CLAIMS = ("the architecture shapes", "the training set shapes", "the type of task shapes",
+                  "two networks of one setting cannot tell", "averaging two networks of one setting",
+                  "the more two networks agree")
+
+
+def summary_finding(verdicts: pd.DataFrame) -> str:
+    """The chapter's findings, each sentence produced from its verdict row (``report.findings``)."""
+    return report.findings(verdicts, SUMMARY_CLAIMS)
 
 
 def factor_clause(effects: pd.DataFrame) -> str:

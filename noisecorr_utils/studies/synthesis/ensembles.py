@@ -140,10 +140,12 @@ def advice(sized: pd.DataFrame, names=None) -> str:
     return ("In our zoo, " + "; ".join(parts) + ".") if parts else "Too few kinds of ensemble to compare."
 
 
-def seed_mean(ensembles: pd.DataFrame, column: str, kind: str, cell_of: list[Cell]) -> tuple[float, float, float]:
+def seed_mean(ensembles: pd.DataFrame, column: str, kind: str, cell_of: list[Cell],
+              bounds=(-1.0, 1.0)) -> tuple[float, float, float]:
     """Mean of a pair column over the pairs of one ensemble ``kind`` within each cell, interval
     from a delete-one-seed jackknife per cell (``stats.jackknife_within``), cells pooled by
-    averaging their means (their variances averaged over the number of cells squared)."""
+    averaging their means (their variances averaged over the number of cells squared); kept inside
+    ``bounds`` (``stats.bounded_interval``)."""
     sub = ensembles[ensembles.kind == kind]
     per_cell = []
     for _, grp in sub.groupby("A"):
@@ -158,5 +160,4 @@ def seed_mean(ensembles: pd.DataFrame, column: str, kind: str, cell_of: list[Cel
     means = np.array([p[0] for p in per_cell])
     halves = np.array([(p[2] - p[1]) / 2 for p in per_cell])
     half = float(np.sqrt(np.nansum(halves ** 2)) / len(per_cell)) if np.isfinite(halves).all() else float("nan")
-    m = float(np.nanmean(means))
-    return m, m - half, m + half
+    return stats.bounded_interval(float(np.nanmean(means)), half / 1.959964, 1.959964, bounds)
