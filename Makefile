@@ -5,11 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PORT ?= 8000
+SCHEDULER ?= $(DASK_SCHEDULER_ADDRESS)
 
 .PHONY: book test serve data bench clean system venv
 
 book: venv system data
-	$(PY) -m noisecorr_utils.build --profile $(PROFILE)
+	$(PY) -m noisecorr_utils.build --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 	@if [ "$(PROFILE)" = full ]; then $(PY) -m noisecorr_utils.compare || echo "note: some verdicts differ from the published book (listed above)"; fi
 
 # Build and tests run with networking disabled (scripts/offline.sh): the book must need no internet.
@@ -28,6 +29,7 @@ bench: venv data
 	$(PY) benchmarks/bench_noise.py
 	$(PY) benchmarks/bench_similarity.py
 	$(PY) benchmarks/bench_attacks.py
+	$(PY) benchmarks/bench_book.py --profile quick
 
 data: venv system
 	$(PY) -m noisecorr_utils.data prepare mnist fashion_mnist cifar10

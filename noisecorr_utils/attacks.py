@@ -41,6 +41,7 @@ from torch import nn
 
 from . import checks
 from .train import to_float
+from .progress import staged
 
 # Bump when a change alters a number computed here: it is part of the book's cache keys.
 VERSION = 1
@@ -305,6 +306,7 @@ def _attack_job(spec, n: int, seed: int, doublings: int, bisections: int, max_it
                            target.float().numpy()[:, None]], 1)
 
 
+@staged("attacks")
 def cached_attack(models, n: int, seed: int = 0, doublings: int = 16, bisections: int = 6, max_iter: int = 100) -> dict:
     """Targeted minimal L-BFGS examples of ``n`` test images (random wrong targets) for every
     model: ``{spec key: (x_adv (n, 1, 28, 28), success (n,), distortion (n,), target (n,))}``.

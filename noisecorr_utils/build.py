@@ -69,6 +69,7 @@ class _ProgressTail(threading.Thread):
         self.path, self.prefix = path, prefix
         self.stop = threading.Event()
         self.counts = {"trained": 0, "loaded": 0}
+        self.chapters: list[dict] = []   # the "chapter" events: seconds and seconds per stage
         self.offset = 0
 
     def poll(self) -> None:
@@ -83,6 +84,8 @@ class _ProgressTail(threading.Thread):
                 event = json.loads(raw)
                 if event.get("event") == "model":
                     self.counts[event["status"]] += 1
+                if event.get("event") == "chapter":
+                    self.chapters.append(event)
                 print(f"{self.prefix}   {event['line']}", flush=True)
 
     def run(self):
@@ -116,7 +119,7 @@ def execute(profile: str, params: dict[str, dict], only: list[str] | None = None
     os.environ["NOISECORR_COMMIT"] = _git_commit()
     previous = json.loads(_timings_file(profile).read_text()) if _timings_file(profile).exists() else {}
     names = [name for name in params if not only or name in only]
-    rows = []
+    rows, stages = [], []
     for k, name in enumerate(names):
         values = params[name]
         source = NOTEBOOKS / f"{name}.ipynb"
@@ -144,9 +147,16 @@ def execute(profile: str, params: dict[str, dict], only: list[str] | None = None
         seconds = time.perf_counter() - start
         previous[name] = round(seconds, 1)
         rows.append((name, seconds, counts["trained"], counts["loaded"]))
+        inside = 0.0
+        for event in tail.chapters:
+            for stage_name, sec in event.get("stages", {}).items():
+                stages.append({"notebook": name, "stage": stage_name, "seconds": sec})
+                inside += sec
+        stages.append({"notebook": name, "stage": "notebook (kernel, glue, pages)", "seconds": round(seconds - inside, 2)})
         print(f"[{profile}] {name} done in {progress.duration(seconds)}", flush=True)
         with atomic_path(_timings_file(profile)) as tmp:
             tmp.write_text(json.dumps(previous, indent=1))
+        _write_stages(profile, stages)
     if rows:
         print(f"[{profile}] {'notebook':<24} {'seconds':>8} {'models trained':>15} {'loaded':>7}")
         for name, seconds, trained, loaded in rows:
@@ -154,6 +164,33 @@ def execute(profile: str, params: dict[str, dict], only: list[str] | None = None
         print(f"[{profile}] {'total':<24} {sum(r[1] for r in rows):8.0f} {sum(r[2] for r in rows):15d} "
               f"{sum(r[3] for r in rows):7d}", flush=True)
     return stage
+
+
+def _stages_file(profile: str) -> Path:
+    return stage_dir(profile) / "stages.csv"
+
+
+def _write_stages(profile: str, stages: list[dict]) -> None:
+    """The build's stage table so far: seconds per notebook and stage (``progress.stage``)."""
+    import pandas as pd
+
+    with atomic_path(_stages_file(profile)) as tmp:
+        pd.DataFrame(stages, columns=["notebook", "stage", "seconds"]).to_csv(tmp, index=False)
+
+
+def stage_table(profile: str, jupyter_book_seconds: float | None = None):
+    """Seconds and share of the build per stage (summed over notebooks) and per notebook × stage,
+    from the last build of ``profile``."""
+    import pandas as pd
+
+    t = pd.read_csv(_stages_file(profile))
+    if jupyter_book_seconds is not None:
+        t = pd.concat([t, pd.DataFrame([{"notebook": "(book)", "stage": "jupyter-book",
+                                         "seconds": round(jupyter_book_seconds, 2)}])], ignore_index=True)
+    total = t.seconds.sum()
+    by_stage = t.groupby("stage", as_index=False).seconds.sum().sort_values("seconds", ascending=False)
+    by_stage["share"] = (by_stage.seconds / total).round(3)
+    return by_stage, t
 
 
 def _prepare_for_book(nb) -> None:
@@ -208,7 +245,13 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", default="full", help="one of the files in params/ (default full)")
     parser.add_argument("--only", nargs="*", help="execute only these notebooks (stems)")
     parser.add_argument("--no-execute", action="store_true", help="reuse the staged notebooks")
+    parser.add_argument("--timings", metavar="CSV", help="write the stage table (seconds per notebook and stage) here")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="send training, kernels and attacks to this dask scheduler (tcp://host:8786; "
+                             "default: DASK_SCHEDULER_ADDRESS)")
     args = parser.parse_args(argv)
+    if args.scheduler:
+        os.environ["DASK_SCHEDULER_ADDRESS"] = args.scheduler
     try:
         params = resolve(args.profile)
         if args.only:
@@ -219,7 +262,15 @@ def main(argv=None) -> int:
         if not args.no_execute:
             execute(args.profile, params, args.only)
         stage_book(args.profile)
+        book_start = time.perf_counter()
         index = jupyter_book(args.profile)
+        if not args.no_execute:
+            by_stage, per_notebook = stage_table(args.profile, time.perf_counter() - book_start)
+            print(f"[{args.profile}] where the time went:")
+            for row in by_stage.itertuples():
+                print(f"[{args.profile}]   {row.stage:<36} {row.seconds:8.0f} s  {row.share:6.1%}")
+            if args.timings:
+                per_notebook.to_csv(args.timings, index=False)
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -28,6 +28,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from torch import nn
 
 from . import train
+from .progress import staged
 
 
 def layers(model: nn.Module) -> dict[str, nn.Module]:
@@ -38,6 +39,7 @@ def layers(model: nn.Module) -> dict[str, nn.Module]:
     return {**named, "penultimate": heads[-1]} if heads else named
 
 
+@staged("features")
 def extract(model: nn.Module, x: torch.Tensor, layer: str = "penultimate", batch_size: int = 500) -> np.ndarray:
     """Features of every image of ``x`` (float or uint8): (n, features) float32, in eval mode, one
     plain forward pass per image (no test-time averaging). ``penultimate``: the flattened input of

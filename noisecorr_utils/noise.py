@@ -14,6 +14,7 @@ from typing import Callable
 import torch
 
 from . import data
+from .progress import staged
 from .train import predict_logits
 
 # Bump when a change alters the images of a kind: it is part of every cache key that uses noise.
@@ -226,8 +227,7 @@ def cached_answers(models, kind: str, n: int, brightnesses, seed: int, dataset: 
         where = {} if dataset == "mnist" else {"dataset": dataset}  # MNIST keys as they were before the field
         key = results.cache_key("answers", (sys.modules[__name__], zoo), models=[m.spec.key for m in models],
                                 kind=kind, n=n, brightness=float(b), seed=seed, **where)
-        out[float(b)] = results.cached_array(
-            key, lambda b=b: answers(models, generate(kind, n, dataset, 1.0, seed) * b).to(torch.uint8))
+        out[float(b)] = results.cached_array(key, lambda b=b: _answered(models, kind, n, dataset, seed, b))
     return out
 
 
@@ -240,6 +240,7 @@ def cached_probabilities(models, kind: str, n: int, brightness: float, seed: int
     check(kind, brightness, n)
     images = []
 
+    @staged("noise answers")
     def compute(model):
         if not images:
             images.append(generate(kind, n, dataset, 1.0, seed) * brightness)
@@ -248,6 +249,11 @@ def cached_probabilities(models, kind: str, n: int, brightness: float, seed: int
     return [results.cached_array(results.cache_key("probabilities", (sys.modules[__name__], zoo), model=m.spec.key,
                                                    kind=kind, n=n, brightness=float(brightness), seed=seed,
                                                    dataset=dataset), lambda m=m: compute(m)) for m in models]
+
+
+@staged("noise answers")
+def _answered(models, kind: str, n: int, dataset: str, seed: int, brightness: float):
+    return answers(models, generate(kind, n, dataset, 1.0, seed) * brightness).to(torch.uint8)
 
 
 def cached_sweep(models, kinds, brightnesses, n: int, seed: int, dataset: str = "mnist") -> "numpy.ndarray":

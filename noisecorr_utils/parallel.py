@@ -4,6 +4,11 @@ On two cores, two small models in two processes train faster than one model on t
 (``benchmarks/bench_zoo.py``); each worker runs on ``train.TRAIN_THREADS`` threads, so a result
 computed in a worker equals the one computed in this process. Workers only compute and return
 their result; the caller writes any cache.
+
+With ``DASK_SCHEDULER_ADDRESS`` set (dask's own convention, e.g. ``tcp://host:8786``; ``make book
+SCHEDULER=…`` and ``build --scheduler`` set it for the notebooks), every pool is the executor of a
+``dask.distributed`` client of that scheduler instead: training, kernels and attacks then run on
+the cluster's workers, which need this package and the data (see the README).
 """
 from __future__ import annotations
 
@@ -22,6 +27,12 @@ def _init_worker():
     torch.set_num_threads(train.TRAIN_THREADS)
 
 
+def _on_one_thread(fn, *args, **kwargs):
+    """``fn(*args)`` on the threads a local worker uses, so that a cluster computes what a local pool does."""
+    _init_worker()
+    return fn(*args, **kwargs)
+
+
 def default_workers() -> int:
     """Worker processes by default: one per core, at most 2 (``NOISECORR_WORKERS`` overrides)."""
     value = os.environ.get("NOISECORR_WORKERS")
@@ -33,10 +44,46 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def pool(workers: int) -> cf.ProcessPoolExecutor:
-    """A pool of ``workers`` spawned processes (spawn: safe after torch has started its threads)."""
-    return cf.ProcessPoolExecutor(max_workers=checks.positive_int("workers", workers),
-                                  mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
+def scheduler() -> str | None:
+    """The address of the dask scheduler to send work to (``DASK_SCHEDULER_ADDRESS``), or None."""
+    return os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
+class _ClusterPool:
+    """The executor of a dask client of ``scheduler()``, closed with the pool (a context manager)."""
+
+    def __init__(self, address: str):
+        from dask.distributed import Client
+
+        try:
+            self.client = Client(address, timeout="20s")
+        except OSError as err:
+            raise ValueError(f"DASK_SCHEDULER_ADDRESS={address!r}: no dask scheduler answers there "
+                             f"({str(err).splitlines()[0][:100]})") from None
+        self.executor = self.client.get_executor(pure=False)
+
+    def submit(self, fn, *args, **kwargs):
+        return self.executor.submit(_on_one_thread, fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False):
+        self.executor.shutdown(wait=wait)
+        self.client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+
+
+def pool(workers: int):
+    """A pool of ``workers`` spawned processes (spawn: safe after torch has started its threads),
+    or, with ``DASK_SCHEDULER_ADDRESS`` set, the executor of a dask cluster."""
+    checks.positive_int("workers", workers)
+    if scheduler():
+        return _ClusterPool(scheduler())
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_init_worker)
 
 
 def each(fn, jobs: list[tuple], workers: int | None = None):
@@ -44,7 +91,7 @@ def each(fn, jobs: list[tuple], workers: int | None = None):
     than one job), so that a caller can store every result at once: a build that is stopped keeps
     what was finished. ``fn`` must be importable (a module-level function)."""
     workers = default_workers() if workers is None else checks.positive_int("workers", workers)
-    if workers == 1 or len(jobs) <= 1:
+    if (workers == 1 and not scheduler()) or len(jobs) <= 1:
         for i, job in enumerate(jobs):
             yield i, fn(*job)
         return

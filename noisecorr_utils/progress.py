@@ -3,14 +3,17 @@
 Inside a book build the notebooks run in a kernel whose output becomes the page, so progress
 lines go to a side channel instead: JSON events appended to the file named by
 ``NOISECORR_PROGRESS``, which ``build`` tails and prints in the terminal. Outside a build they
-are printed to stderr.
+are printed to stderr. ``stage`` counts where a chapter's time goes (training, noise answers,
+kernels, attacks, features, bootstraps, plotting) for the build's stage table.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 
 
 def emit(line: str, **event) -> None:
@@ -64,3 +67,59 @@ class ModelTracker:
     def trained(self, label: str, rec: dict) -> None:
         self.trained_count += 1
         self._line(label, "trained", rec, rec["train_seconds"])
+
+
+class _Stages:
+    """Seconds of exclusive time per stage of the work (``stage``): what a chapter spent training,
+    answering noise, computing kernels… A stage inside another counts only for the inner one."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.stack: list[list] = []   # [name, start, seconds spent in inner stages]
+        self.announced = ("", 0.0)
+
+    def enter(self, name: str) -> None:
+        now = time.perf_counter()
+        if not self.stack or self.stack[-1][0] != name:
+            last, when = self.announced
+            if name != last and now - when > ANNOUNCE_EVERY:
+                emit(f"  … {name}", event="stage", stage=name)
+                self.announced = (name, now)
+        self.stack.append([name, now, 0.0])
+
+    def leave(self) -> None:
+        name, start, inner = self.stack.pop()
+        elapsed = time.perf_counter() - start
+        self.seconds[name] = self.seconds.get(name, 0.0) + elapsed - inner
+        if self.stack:
+            self.stack[-1][2] += elapsed
+
+    def take(self) -> dict[str, float]:
+        out, self.seconds = self.seconds, {}
+        return out
+
+
+ANNOUNCE_EVERY = 5.0   # at most one "now in stage …" line per this many seconds
+STAGES = _Stages()
+
+
+@contextmanager
+def stage(name: str):
+    """Count the block's time for stage ``name`` (``STAGES``) and say, in the terminal of a book
+    build, when the work moves on to it."""
+    STAGES.enter(name)
+    try:
+        yield
+    finally:
+        STAGES.leave()
+
+
+def staged(name: str):
+    """A decorator: the function's time counts for stage ``name``."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            with stage(name):
+                return fn(*args, **kwargs)
+        return inner
+    return wrap

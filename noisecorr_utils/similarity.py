@@ -34,6 +34,7 @@ from torch import nn
 from torch.func import functional_call, jvp
 
 from .train import to_float
+from .progress import staged
 
 # torch's forward-mode AD loads its own decompositions with torch.jit.script on first use, which
 # warns about the deprecation of jit.script: torch's internal business, not ours (torch 2.14).
@@ -147,6 +148,7 @@ def _batches(x, batch_size):
         yield to_float(xb)
 
 
+@staged("kernels and N_S")
 def reference_sum(model: nn.Module, S: torch.Tensor, eps: float = 1e-4, batch_size: int = 256):
     """A = Σ_{x∈S} G(x) K(x,x)^{-1/2}, as a dict of parameter-shaped tensors with a trailing
     axis of size d (one weighted vector–Jacobian product per output column)."""
@@ -190,6 +192,7 @@ def _traces(model: nn.Module, inputs: torch.Tensor, sums, eps: float, batch_size
     return torch.cat(out)
 
 
+@staged("kernels and N_S")
 def density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor | None = None, A=None,
             eps: float = 1e-4, batch_size: int = 256) -> torch.Tensor:
     """N_S(x) for every query x, in time linear in |S| + |queries| (Charpiat et al., 2019, §3)."""
@@ -220,6 +223,7 @@ def per_sample_jacobians(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return torch.cat([j.flatten(2) for j in jac.values()], 2)
 
 
+@staged("kernels and N_S")
 def kernel_matrix(model: nn.Module, x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     """Brute-force k^C(x_i, x_j) for all pairs of a (small) batch: (N, N)."""
     G = per_sample_jacobians(model, x).double()            # (N, d, P)
@@ -231,6 +235,7 @@ def kernel_matrix(model: nn.Module, x: torch.Tensor, eps: float = 1e-4) -> torch
     return (KC.diagonal(dim1=-2, dim2=-1).sum(-1) / G.shape[1]).float()
 
 
+@staged("kernels and N_S")
 def cross_kernel(model: nn.Module, queries: torch.Tensor, pool: torch.Tensor, eps: float = 1e-4,
                  batch_size: int = 256) -> torch.Tensor:
     """k^C(q, x) for a few queries q against every x of a pool: (Q, N).
@@ -254,6 +259,7 @@ def cross_kernel(model: nn.Module, queries: torch.Tensor, pool: torch.Tensor, ep
     return _traces(model, pool, per_query, eps, batch_size).T   # Tr(a(q)ᵀ G(x) M(x)) / d
 
 
+@staged("kernels and N_S")
 def class_density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor, labels: torch.Tensor,
                   n_classes: int, eps: float = 1e-4, batch_size: int = 256) -> torch.Tensor:
     """N_S restricted to each class: (n_queries, n_classes), column c = Σ_{x'∈S, label c} k^C(x, x').

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
+from .progress import staged
+
 
 def _as_np(a) -> np.ndarray:
     return np.asarray(a.numpy() if hasattr(a, "numpy") else a, dtype=np.int64)
@@ -71,6 +73,7 @@ def kappa_many(a: np.ndarray, b: np.ndarray, n_classes: int) -> np.ndarray:
         return np.where(p_e < 1 - 1e-12, (p_o - p_e) / (1 - p_e), np.nan)
 
 
+@staged("bootstraps")
 def bootstrap_ci(a, b, n_classes: int, n_boot: int = 1000, level: float = 0.95, seed: int = 0):
     """Percentile bootstrap over images for p_o and κ: {'p_o': (lo, hi), 'kappa': (lo, hi)}."""
     a, b = _as_np(a), _as_np(b)
@@ -82,6 +85,7 @@ def bootstrap_ci(a, b, n_classes: int, n_boot: int = 1000, level: float = 0.95, 
     return {"p_o": tuple(np.quantile(po, q)), "kappa": tuple(np.quantile(ka, q))}
 
 
+@staged("bootstraps")
 def permutation_null(a, b, n_classes: int, n_perm: int = 500, seed: int = 0):
     """κ when b's answers are shuffled across images (same marginals, no pairing).
 
@@ -346,6 +350,7 @@ def interactions(features: dict[str, np.ndarray]) -> np.ndarray:
     return np.column_stack(cols) if cols else np.empty((len(next(iter(features.values()))), 0))
 
 
+@staged("bootstraps")
 def factor_table(features: dict[str, np.ndarray], y, pair_models: np.ndarray, cells, n_boot: int = 1000,
                  level: float = 0.95, seed: int = 0) -> "pandas.DataFrame":
     """For each 0/1 pair feature (e.g. "same architecture"): its additive effect on the pair
@@ -384,6 +389,7 @@ def factor_table(features: dict[str, np.ndarray], y, pair_models: np.ndarray, ce
     return pd.DataFrame(rows).set_index("factor")
 
 
+@staged("bootstraps")
 def bootstrap_statistic(statistic, pair_models: np.ndarray, cells, n_boot: int = 1000, level: float = 0.95,
                         seed: int = 0) -> tuple[float, float, float]:
     """``statistic(weights)`` over pairs (integer weights per pair) at equal weights, with a

@@ -124,3 +124,23 @@ def test_a_model_tracker_reports_each_model_with_the_time_left(monkeypatch, tmp_
     assert lines[1].startswith("[2/3] mlp·s1") and "trained 7 s" in lines[1] and "left)" in lines[1]
     events = [json.loads(l) for l in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert [e["status"] for e in events] == ["loaded", "trained"]
+
+
+def test_stages_count_exclusive_time_and_reach_the_stage_table(tmp_path, monkeypatch):
+    import time
+
+    from noisecorr_utils import progress
+
+    progress.STAGES.take()
+    with progress.stage("attacks"):
+        time.sleep(0.05)
+        with progress.stage("training"):
+            time.sleep(0.1)
+    got = progress.STAGES.take()
+    assert 0.04 < got["attacks"] < 0.1 and 0.09 < got["training"] < 0.2    # the inner stage is not counted twice
+    monkeypatch.setattr(build, "stage_dir", lambda profile: tmp_path)
+    build._write_stages("x", [{"notebook": "02_noise_mnist", "stage": "training", "seconds": 30.0},
+                              {"notebook": "03_input_similarity", "stage": "kernels and N_S", "seconds": 60.0}])
+    by_stage, per_notebook = build.stage_table("x", jupyter_book_seconds=10.0)
+    assert by_stage.stage.tolist() == ["kernels and N_S", "training", "jupyter-book"]
+    assert by_stage.share.tolist() == [0.6, 0.3, 0.1] and len(per_notebook) == 3

@@ -211,11 +211,19 @@ def cached_run(chapter: str, p: Params, compute, cache: bool = True) -> Result:
     key = results.cache_key(f"chapter-{chapter}", params={k: v for k, v in p.as_dict().items() if k != "profile"},
                             device=str(devices.resolve()), code=code_fingerprint())
     start = time.perf_counter()
-    blob = results.cached_text(key, lambda: compute(p).to_json()) if cache else compute(p).to_json()
-    r = Result.from_json(blob, p)
-    r.save_tables()
-    progress.emit(f"{chapter}: ready in {progress.duration(time.perf_counter() - start)}", event="chapter",
-                  chapter=chapter)
+    progress.STAGES.take()
+
+    def computed() -> str:
+        with progress.stage("other computation"):
+            return compute(p).to_json()
+
+    with progress.stage("reading and writing results"):
+        blob = results.cached_text(key, computed) if cache else computed()
+        r = Result.from_json(blob, p)
+        r.save_tables()
+    seconds = time.perf_counter() - start
+    progress.emit(f"{chapter}: ready in {progress.duration(seconds)}", event="chapter", chapter=chapter,
+                  seconds=round(seconds, 2), stages={k: round(v, 2) for k, v in progress.STAGES.take().items()})
     return r
 
 

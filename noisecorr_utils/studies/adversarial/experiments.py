@@ -9,6 +9,7 @@ import torch
 
 from ... import attacks, noise, results, stats, train, zoo
 from ...attacks import said, test_images
+from ...progress import staged
 
 
 TABLE1 = {"FC10(1e-4)": dict(arch="softmax", weight_decay=1e-4), "FC10(1e-2)": dict(arch="softmax", weight_decay=1e-2),
@@ -54,6 +55,7 @@ def table1(groups: zoo.Groups, adv: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("network")
 
 
+@staged("attacks")
 def ddn_check(groups: zoo.Groups, adv: dict, n: int, seed: int = 0, steps: int = 200) -> pd.DataFrame:
     """Our L-BFGS distortions against Foolbox 3's DDN (Rony et al., 2019), an independent
     minimal-L2 attack, on the first ``n`` attacked images of each network's first seed, same

@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 
 from ... import data, features, results, stats, zoo
+from ...progress import staged
 
 
+@staged("features")
 def image_clutter(per_class: int = 500) -> pd.DataFrame:
     """Image-space clutter of ``per_class`` test images of every class: one row per image with
     its class and every measure of ``features.IMAGE_MEASURES``. Cached."""
@@ -28,6 +30,7 @@ def image_clutter(per_class: int = 500) -> pd.DataFrame:
     return table
 
 
+@staged("features")
 def feature_clutter(model, n_per_class: int) -> pd.DataFrame:
     """Feature-space clutter of every class for one model (``features.feature_clutter`` on the
     penultimate features of ``n_per_class`` test images per class). Cached."""

@@ -8,6 +8,7 @@ import pandas as pd
 import torch
 
 from ... import data, features, noise, parallel, results, stats, train, zoo
+from ...progress import staged
 
 FAMILIES = ("airnet", "resnet")
 NOISE = "noise"               # the name of the eleventh node of the spanning tree
@@ -75,6 +76,7 @@ def _trajectory_job(spec: zoo.ModelSpec, kinds, n: int):
     return np.stack(shares), weights, rec
 
 
+@staged("training")
 def trajectory(seed: int, kinds, n: int, epochs: int | None = None, n_train: int | None = None) -> np.ndarray:
     """The share of each class in the answers to noise of each kind after every epoch of one
     airnet run: (epochs, kinds, classes), cached. The run is the zoo's model of that seed (trained
@@ -90,6 +92,7 @@ def trajectory(seed: int, kinds, n: int, epochs: int | None = None, n_train: int
     return results.cached_array(key, lambda: shares)
 
 
+@staged("features")
 def class_means(model, n_per_class: int, noise_images: torch.Tensor, centre_on: int = 5000) -> dict[str, np.ndarray]:
     """Penultimate features of ``n_per_class`` test images of every class and of the noise:
     the 11 means (uncentred), the same with the global mean of ``centre_on`` training images'

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ... import data, enforcement, parallel, report, results, stats, zoo
+from ...progress import staged
 
 
 def _enforcement_job(sign, weight, seed, steps, batch_size, n_pairs):
@@ -18,6 +19,7 @@ def _enforcement_job(sign, weight, seed, steps, batch_size, n_pairs):
     return np.array([r.steps, r.val_accuracy, r.pair_cosine])
 
 
+@staged("registration and enforcement runs")
 def enforcement_curves(weights, seeds: int, steps: int, batch_size: int = 64, n_pairs: int = 8) -> pd.DataFrame:
     """Plain training and both signs of the enforcement term at every weight, fresh LeNets, per
     seed: a long table (variant, seed, step, val accuracy, pair cosine). Cached per run."""

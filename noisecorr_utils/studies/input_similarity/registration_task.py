@@ -7,6 +7,7 @@ import pandas as pd
 
 from ... import data, parallel, registration, report, results, similarity, stats, train
 from ...verdicts import FAILS, HOLDS, UNDECIDED, Finding
+from ...progress import staged
 
 
 def _registration_job(sigma, seed, repeats, n_queries, n_train, n_test, epochs, canvas, eps):
@@ -15,6 +16,7 @@ def _registration_job(sigma, seed, repeats, n_queries, n_train, n_test, epochs, 
     return run, kernel
 
 
+@staged("registration and enforcement runs")
 def registration_runs(sigmas, repeats, seeds: int, *, n_train: int, n_test: int, n_queries: int, epochs: int,
                       canvas: int, eps: float) -> dict:
     """Paired runs for every σ (one repeat) and every repeat count (at the largest σ), per seed:
