@@ -49,6 +49,7 @@ class Recipe:
     lookahead: bool = False          # airbench's lookahead: pull weights to a slow average every 5 steps
     bias_lr_scale: float = 1.0       # lr multiplier of the batch-norm biases (airbench: 64)
     frozen_bias_after: int = 0       # epochs after which the first layer's bias freezes (0: never)
+    normalise: bool = True           # standardise inputs by the data set's mean and std (False: pixels in [0, 1])
 
     def __post_init__(self):
         for name in ("epochs", "batch_size"):
@@ -77,7 +78,17 @@ class Recipe:
                           + (f"{self.translate}-px shifts" if self.translate else ""))
         if self.lookahead:
             extras.append("lookahead")
+        if not self.normalise:
+            extras.append("inputs not normalised")
         return ", ".join([f"{opt}, lr {self.lr:g}, {sched}"] + extras)
+
+    def key_fields(self) -> dict:
+        """The recipe as it enters a model's cache key: fields added since the first zoo are left
+        out at their defaults, so the zoo's models keep their keys."""
+        fields = dataclasses.asdict(self)
+        if fields["normalise"]:
+            del fields["normalise"]
+        return fields
 
 
 # The zoo's recipes, by (architecture, data set, pixel-permuted?). The MNIST rows are the settings
@@ -110,6 +121,40 @@ RECIPES: dict[tuple, Recipe] = {
                                          **{**_SGD, "lr": 0.2}),
 }
 _DEFAULT = Recipe(epochs=2, batch_size=128, lr=1e-3)
+
+
+# Named recipes (the recipe as a studied factor): the zoo's own; ``plain``, the tutorial setup of the
+# MNIST study's time (Adam at a constant 1e-3, batch 128, no label smoothing, pixels in [0, 1]);
+# one-change ablations of the zoo's recipe; and one-ingredient additions to the plain one. Each
+# ingredient's effect can so be measured from both ends.
+RECIPE_NAMES = ("zoo", "plain", "no-label-smoothing", "no-normalisation", "constant-lr", "swap-optimiser",
+                "plain+label-smoothing", "plain+normalisation", "plain+schedule")
+# Epochs of the plain recipe per architecture, chosen to reach about the zoo recipe's accuracy
+# (benchmarks/sweep_recipes.py --plain records the runs behind them).
+PLAIN_EPOCHS = {"mlp": 4, "lenet": 10, "vgg": 6, "allcnn": 6}
+_SCHEDULE = dict(warmup=0.2, lr_start=0.1, lr_end=0.0)
+
+
+def named_recipe(name: str, arch: str, zoo_recipe: Recipe) -> Recipe:
+    """The recipe ``name`` (``RECIPE_NAMES``) for ``arch``, built from the zoo's ``zoo_recipe``."""
+    if name not in RECIPE_NAMES:
+        raise ValueError(f"unknown recipe {name!r}; allowed: {', '.join(RECIPE_NAMES)}")
+    plain = Recipe(epochs=PLAIN_EPOCHS.get(arch, 6), batch_size=128, lr=1e-3, optimizer="adam", precision="fp32",
+                   channels_last=zoo_recipe.channels_last, normalise=False)
+    smoothing = zoo_recipe.label_smoothing or 0.1
+    if zoo_recipe.optimizer == "sgd":
+        swapped = zoo_recipe.replace(optimizer="adam", lr=_ADAM["lr"], momentum=0.9, weight_decay=0.0)
+    else:
+        swapped = zoo_recipe.replace(optimizer="sgd", lr=_SGD["lr"], momentum=_SGD["momentum"],
+                                     weight_decay=_SGD["weight_decay"])
+    return {"zoo": zoo_recipe, "plain": plain,
+            "no-label-smoothing": dataclasses.replace(zoo_recipe, label_smoothing=0.0),
+            "no-normalisation": dataclasses.replace(zoo_recipe, normalise=False),
+            "constant-lr": dataclasses.replace(zoo_recipe, warmup=0.0, lr_start=1.0, lr_end=1.0),
+            "swap-optimiser": swapped,
+            "plain+label-smoothing": dataclasses.replace(plain, label_smoothing=smoothing),
+            "plain+normalisation": dataclasses.replace(plain, normalise=True),
+            "plain+schedule": dataclasses.replace(plain, **_SCHEDULE)}[name]
 
 
 def recipe_for(arch: str, dataset: str, permuted: bool = False) -> Recipe:
@@ -210,6 +255,16 @@ def _optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     return torch.optim.SGD([g for g in groups if g["params"]], momentum=recipe.momentum, nesterov=True)
 
 
+def loss_for(recipe: Recipe) -> nn.Module:
+    """The training loss of a classification recipe: cross-entropy with its label smoothing."""
+    return nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+
+
+def optimizer_for(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
+    """The optimiser a recipe trains ``model`` with."""
+    return _optimizer(model, recipe)
+
+
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, *, seed: int,
         x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
         progress: bool = True, log_every: int | None = None, desc: str = "train",
@@ -232,7 +287,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, *, s
     if recipe.channels_last:
         model.to(memory_format=torch.channels_last)
     opt = _optimizer(model, recipe)
-    loss_fn = loss if loss is not None else nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+    loss_fn = loss if loss is not None else loss_for(recipe)
     n = len(xf)
     steps_per_epoch = (n + recipe.batch_size - 1) // recipe.batch_size
     total = recipe.epochs * steps_per_epoch

@@ -60,6 +60,7 @@ class ModelSpec:
     half: int | None = None              # train on the first (0) or second (1) half of the training set only
     task: str | None = None              # another task on the same images (``data.TASKS``: "parity")
     flat: bool = False                   # every image rescaled to the training set's mean pixel (``data.flattened``)
+    recipe_name: str | None = None       # a named recipe (``train.RECIPE_NAMES``); None: the zoo's own
 
     def __post_init__(self):
         if self.arch not in architectures.ARCHITECTURES:
@@ -93,11 +94,17 @@ class ModelSpec:
         data.check_task(self.task)
         if self.flat not in (False, True):
             raise ValueError(f"flat={self.flat!r}; allowed: False, True")
+        if self.recipe_name is not None and self.recipe_name not in train.RECIPE_NAMES:
+            raise ValueError(f"unknown recipe {self.recipe_name!r}; allowed: {', '.join(train.RECIPE_NAMES)}")
+        if self.recipe_name == "zoo":
+            object.__setattr__(self, "recipe_name", None)   # the zoo's own recipe has the zoo's keys
 
     @property
     def recipe(self) -> train.Recipe:
         """The training recipe: the architecture's, with this spec's overrides."""
         base = train.recipe_for(self.arch, self.dataset, self.permutation_seed is not None)
+        if self.recipe_name is not None:
+            base = train.named_recipe(self.recipe_name, self.arch, base)
         precision = self.precision
         if precision is None and not devices.bf16_supported(devices.resolve()):
             precision = "fp32"  # the recipe's bf16 cannot run here: fall back (another key)
@@ -108,8 +115,9 @@ class ModelSpec:
     def key(self) -> str:
         fields = {k: v for k, v in dataclasses.asdict(self).items()
                   if k not in ("epochs", "batch_size", "lr", "precision", "weight_decay")
-                  and not (k in ("classes", "half", "task") and v is None) and not (k == "flat" and v is False)}
-        fields["recipe"] = dataclasses.asdict(self.recipe)
+                  and not (k in ("classes", "half", "task", "recipe_name") and v is None)
+                  and not (k == "flat" and v is False)}
+        fields["recipe"] = self.recipe.key_fields()
         if self.n_train is not None:
             fields["subset"] = f"random{SUBSET_SEED}"   # n_train images drawn at random, not the first ones
         fields["arch_version"] = architectures.VERSIONS.get(self.arch, 1)
@@ -138,6 +146,8 @@ class ModelSpec:
             parts.append("flat")
         if self.task is not None:
             parts.append(self.task)
+        if self.recipe_name is not None:
+            parts.append(self.recipe_name)
         parts.append(f"s{self.seed}")
         return "·".join(parts)
 
@@ -205,7 +215,8 @@ def build(spec: ModelSpec, ds: data.Dataset | None = None) -> nn.Module:
     """The untrained network of a spec (seeded initialisation)."""
     ds = ds or dataset(spec)
     torch.manual_seed(spec.seed)
-    return architectures.build(spec.arch, ds.shape, ds.n_classes, ds.mean, ds.std,
+    mean, std = (ds.mean, ds.std) if spec.recipe.normalise else ((0.0,) * len(ds.mean), (1.0,) * len(ds.std))
+    return architectures.build(spec.arch, ds.shape, ds.n_classes, mean, std,
                                width=spec.width, permutation_seed=spec.permutation_seed)
 
 
@@ -313,18 +324,24 @@ def get_models(specs, workers: int | None = None, executor: cf.Executor | None =
         progress_bar = os.environ.get("NOISECORR_BOOK") != "1"
     models: list[nn.Module | None] = [None] * len(specs)
     todo = []
-    for i, spec in enumerate(specs):
-        models[i] = _load_cached(spec, dataset(spec))
-        if models[i] is None:
-            todo.append(i)
+    with progress.stage("loading models"):
+        for i, spec in enumerate(specs):
+            models[i] = _load_cached(spec, dataset(spec))
+            if models[i] is None:
+                todo.append(i)
     tracker = progress.ModelTracker(len(specs))
     for i, spec in enumerate(specs):
         if models[i] is not None:
             tracker.loaded(spec.label, models[i].record)
     if not todo:
         return models
+    with progress.stage("training"):
+        return _train_missing(specs, models, todo, workers, executor, progress_bar, tracker)
+
+
+def _train_missing(specs, models, todo, workers, executor, progress_bar, tracker) -> list:
     tracker.begin_training()
-    own_pool = executor is None and workers > 1 and len(todo) > 1
+    own_pool = executor is None and (workers > 1 or parallel.scheduler()) and len(todo) > 1
     if own_pool:
         executor = parallel.pool(min(workers, len(todo)))
     try:

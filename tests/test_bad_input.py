@@ -67,8 +67,8 @@ CLI_CASES = {
                                                          "network_seeds=1: confidence intervals need at least 2 seeds"),
     "unknown architecture of the factorial zoo (papermill)": (SYNTHESIS + ["-y", "grid_archs: [mlp, vit]"],
                                                               "unknown architecture 'vit'; allowed: mlp, lenet, vgg, allcnn"),
-    "ensemble larger than the zoo (papermill)": (SYNTHESIS + ["-y", "sizes: [2, 40]", "-p", "setting_seeds", "2"],
-                                                 "ensemble size=40 is larger than the 24 models available"),
+    "ensemble larger than the zoo (papermill)": (SYNTHESIS + ["-y", "sizes: [2, 400]", "-p", "setting_seeds", "2"],
+                                                 "ensemble size=400 is larger than the 44 models available"),
 }
 
 

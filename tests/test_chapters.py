@@ -101,8 +101,9 @@ def test_a_result_survives_its_json_round_trip():
 
 
 def test_a_chapter_runs_from_the_command_line_and_writes_the_books_tables(tmp_path, monkeypatch):
-    """``python -m noisecorr_utils.studies.noise_mnist --profile ci``, on cold caches (models and
-    results), prints the verdict table and writes byte-identical tables to the CI book build's."""
+    """``python -m noisecorr_utils.studies.noise_mnist --profile ci``, on a cold results cache (the
+    models the build trained), prints the verdict table and writes byte-identical tables to the
+    CI book build's (training itself is checked to be deterministic in ``test_zoo``)."""
     import hashlib
     import os
     import subprocess
@@ -115,7 +116,7 @@ def test_a_chapter_runs_from_the_command_line_and_writes_the_books_tables(tmp_pa
     missing = [str(p) for p in built.values() if not p.exists()]
     if missing:
         pytest.fail(f"run the CI build first (make test does): missing {missing}")
-    env = {**os.environ, "NOISECORR_MODELS": str(tmp_path / "models"), "NOISECORR_RESULTS": str(tmp_path / "results")}
+    env = {**os.environ, "NOISECORR_RESULTS": str(tmp_path / "results")}
     done = subprocess.run([sys.executable, "-m", "noisecorr_utils.studies.noise_mnist", "--profile", "ci"],
                           capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -133,3 +134,31 @@ def test_command_line_refuses_bad_overrides_in_one_line():
                            "cheap_seeds=1"], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: cheap_seeds=1: confidence intervals need at least 2 seeds"
+
+
+def test_a_dask_cluster_computes_the_same_chapter(tmp_path):
+    """The adversarial chapter of the CI profile with empty caches, its training and attacks sent to
+    a ``dask.distributed.LocalCluster`` (2 worker processes, 1 thread each) through
+    ``DASK_SCHEDULER_ADDRESS``, as ``make book SCHEDULER=…`` does: the same tables as the plain build."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    distributed = pytest.importorskip("dask.distributed")
+    from noisecorr_utils import results
+
+    names = ["adversarial_verdicts", "adversarial_table1", "adversarial_transfer"]
+    built = {name: results.table_path("ci", name) for name in names}
+    if not all(p.exists() for p in built.values()):
+        pytest.fail("run the CI build first (make test does)")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        env = {**os.environ, "DASK_SCHEDULER_ADDRESS": cluster.scheduler_address,
+               "NOISECORR_MODELS": str(tmp_path / "models"), "NOISECORR_RESULTS": str(tmp_path / "results")}
+        done = subprocess.run([sys.executable, "-m", "noisecorr_utils.studies.adversarial", "--profile", "ci"],
+                              capture_output=True, text=True, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(list((tmp_path / "models").glob("*.pt"))) >= 10        # trained on the cluster, stored here
+    for name, path in built.items():
+        again = tmp_path / "results" / "tables" / "ci" / f"{name}.csv"
+        assert hashlib.sha256(again.read_bytes()).digest() == hashlib.sha256(path.read_bytes()).digest(), name

@@ -175,3 +175,39 @@ def confidence_histograms(conf_noise: dict, conf_test: dict, kind: str) -> go.Fi
     fig.update_xaxes(title="confidence: the largest softmax probability")
     fig.update_yaxes(title="share of images", type="log")
     return layout(fig, "How confident are the answers? Noise beside test digits", height=460, controls=True)
+
+
+def recipe_bars(table) -> "go.Figure":
+    """p_o, p_e and κ (bars with their 95% intervals over seeds) of pairs of networks of one
+    architecture, per architecture × noise kind × brightness; the menu picks the training recipe.
+    ``table``: ``studies.noise_mnist.recipes.recipe_table``."""
+    recipes = list(dict.fromkeys(table.recipe))
+    table = table.assign(setting=table.arch + " · " + table.kind + " · " + table.brightness.map("{:g}".format))
+    settings = list(dict.fromkeys(table.setting))
+    quantities = (("p_o", "p_o (observed)"), ("p_e", "p_e (chance)"), ("kappa", "κ"))
+
+    def arrays(recipe):
+        sub = table[table.recipe == recipe].set_index("setting").reindex(settings)
+        out = {"y": [], "array": [], "arrayminus": []}
+        for q, _ in quantities:
+            m, lo, hi = (sub[c].astype(float).to_numpy() for c in (q, f"{q}_lo", f"{q}_hi"))
+            out["y"].append([None if v != v else round(float(v), 4) for v in m])
+            out["array"].append([0 if v != v else round(float(v), 4) for v in hi - m])
+            out["arrayminus"].append([0 if v != v else round(float(v), 4) for v in m - lo])
+        return out
+
+    first = arrays(recipes[0])
+    fig = go.Figure()
+    for k, (q, name) in enumerate(quantities):
+        fig.add_bar(x=settings, y=first["y"][k], name=name, marker_color=PALETTE[k],
+                    error_y=dict(type="data", array=first["array"][k], arrayminus=first["arrayminus"][k]),
+                    hovertemplate="%{x}<br>" + name + " = %{y:.3f}<extra></extra>")
+    buttons = []
+    for recipe in recipes:
+        a = arrays(recipe)
+        buttons.append(dict(label=recipe, method="update", args=[
+            {"y": a["y"], "error_y.array": a["array"], "error_y.arrayminus": a["arrayminus"]},
+            {"title.text": f"Agreement on noise under the {recipe} recipe"}]))
+    fig.update_layout(barmode="group", updatemenus=[menu(buttons, name="recipe")], yaxis_title="p_o, p_e, κ",
+                      xaxis_title="architecture · noise · brightness", legend=dict(orientation="h", y=-0.35))
+    return layout(fig, f"Agreement on noise under the {recipes[0]} recipe", height=520, controls=True)

@@ -17,6 +17,8 @@ from ..chapter import Result, cached_run
 NAME = "conclusions"
 CHAPTERS = {"noise_verdicts": ("How small networks answer white noise", "02_noise_mnist", "noise-verdict",
                                "MNIST white-noise study"),
+            "noise_recipe_verdicts": ("How small networks answer white noise", "02_noise_mnist", "recipe-verdict",
+                                      "MNIST white-noise study, plain recipe"),
             "similarity_verdicts": ("Input similarity as the network sees it", "03_input_similarity", "sim-verdict",
                                     "Charpiat et al. (2019)"),
             "cifar_verdicts": ("Why noise looks like a bird", "04_cifar_bird", "cifar-verdict", "CIFAR-10 question"),
@@ -121,7 +123,8 @@ def answer(table: pd.DataFrame) -> str:
         parts.append(f"Networks of different CNN architectures answer noise nearly independently: the finding holds "
                      f"for {_tally(cross, V.HOLDS)} of {len(cross)} pairs of architectures.")
     factors = {f: verdicts_of(f"the {w} shapes") for f, w in (("architecture", "architecture"),
-                                                              ("data", "training set"), ("task", "type of task"))}
+                                                              ("data", "training set"), ("task", "type of task"),
+                                                              ("recipe", "training recipe"))}
     shaped = [f for f, v in factors.items() if v and v[0] == V.HOLDS]
     if any(factors.values()):
         parts.append("In the factorial zoo, " + (f"sharing the {report.and_list(shaped)} raises agreement on noise "

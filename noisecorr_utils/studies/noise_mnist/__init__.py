@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ... import data, figures, noise, report, stats, zoo
+from ... import checks, data, figures, noise, report, stats, train, zoo
 from ..chapter import COUNT, SEED, SEEDS, Result, TrainingParams, cached_run, param
-from . import claims
+from . import claims, recipes
 from .experiments import (accuracy_table, answers, attractor_shares, confidence_by_group, favourite_class, gallery,
                           groups, hein_table, histogram_tables, kappa_curves, kappa_matrices, pair_table,
                           permutation_table, representative_pairs, share_of_class, sweep)
@@ -25,6 +25,7 @@ CONFIDENCE_GROUPS = ("mlp", "lenet", "vgg", "allcnn", "lenet·perm", "mlp·perm"
 HEIN_ALPHAS = (1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100)  # the scales α of Hein et al.'s protocol
 HEIN_IMAGES = 500                  # noise images of the confidence section used for it
 CONFIDENCE_SEED = 7                # offset of the confidence section's noise seed from ``seed``
+RECIPE_SEED = 20                   # offset of the recipe section's noise seeds from ``seed``
 # Glued links from the prose to the verdict rows: glue name -> the start of the claim.
 LINKS = {"link_mlp": "two MLPs agree", "link_lenet": "two LeNets agree", "link_share8": "90% of noise is called \"8\" (LeNet",
          "link_half": "at 50% brightness the \"8\" disappears (LeNet", "link_half_agree": "at 50% brightness two CNNs",
@@ -40,6 +41,8 @@ class Params(TrainingParams):
                              SEEDS)
     large_seeds: int = param(8, "seeds of VGG and AllCNN (at least 2)", SEEDS)
     width_seeds: int = param(6, "seeds of the narrower and wider LeNets, the neuron-count control (at least 2)", SEEDS)
+    perm_cnn_seeds: int = param(5, "seeds of the double-width AllCNN with and without permuted pixels, the CNN "
+                                   "that reaches the study's 98% on them (at least 2)", SEEDS)
     n_noise: int = param(10000, "uniform noise images for the headline claims", COUNT)
     n_sweep: int = param(1000, "noise images per cell of the noise-kind x brightness sweep", COUNT)
     brightnesses: tuple[float, ...] = param([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
@@ -49,10 +52,25 @@ class Params(TrainingParams):
     n_boot_images: int = param(1000, "bootstrap resamples of the images (CI of one pair)", COUNT)
     n_perm: int = param(500, "permutations for the null distribution of kappa", COUNT)
     n_confidence: int = param(2000, "noise images and test digits per model in the confidence section", COUNT)
+    recipes: tuple[str, ...] = param(train.RECIPE_NAMES, "training recipes compared in 'Is it the recipe?'")
+    recipe_archs: tuple[str, ...] = param(["mlp", "lenet"], "architectures trained under every recipe")
+    recipe_large_archs: tuple[str, ...] = param(["allcnn"], "architectures trained under the zoo's and the plain "
+                                                            "recipe only (they cost most)")
+    recipe_seeds: int = param(10, "seeds under the zoo's and the plain recipe (at least 2)", SEEDS)
+    ablation_seeds: int = param(5, "seeds under every other recipe, and of the large architectures (at least 2)",
+                                SEEDS)
+    n_recipe_noise: int = param(2000, "noise images per kind and brightness in 'Is it the recipe?'", COUNT)
     seed: int = param(0, "seed of the noise images", SEED)
 
     def check(self):
         noise.check_grid(self.kinds, self.brightnesses)
+        for recipe in checks.non_empty_list("recipes", self.recipes):
+            checks.one_of("recipe", recipe, train.RECIPE_NAMES)
+        if not {"zoo", "plain"} <= set(self.recipes):
+            raise ValueError(f"recipes={list(self.recipes)!r} must hold 'zoo' and 'plain', the two ends every "
+                             "ingredient is measured from")
+        for arch in list(self.recipe_archs) + list(self.recipe_large_archs):
+            checks.one_of("architecture", arch, claims.ARCHS)
 
 
 def run(p: Params) -> Result:
@@ -63,7 +81,7 @@ def run(p: Params) -> Result:
 def _compute(p: Params) -> Result:
     r = Result(NAME, p)
     mnist = data.load("mnist")
-    z = zoo.load_groups(groups(p.cheap_seeds, p.large_seeds, p.width_seeds, p.epochs, p.n_train))
+    z = zoo.load_groups(groups(p.cheap_seeds, p.large_seeds, p.width_seeds, p.epochs, p.n_train, p.perm_cnn_seeds))
     headline = answers(z, "uniform", p.n_noise, list(HEADLINE_BRIGHTNESS), p.seed)
     pairs = r.table("noise_pair_summary", pair_table(headline, z))
     verdicts = r.table("noise_verdicts", claims.verdict_table(headline, z))
@@ -88,6 +106,7 @@ def _compute(p: Params) -> Result:
     _sweeps(r, p, z, rep)
     _null(r, p, headline[1.0], rep)
     _confidence(r, p, z)
+    _recipes(r, p)
     r.markdown["verdict_table"] = report.verdict_markdown(verdicts, "noise-verdict")
     r.markdown["summary_verdicts"] = report.verdict_lines(verdicts, "noise-verdict")
     r.markdown["stability_table"] = report.md_table(stable.assign(stable=stable.stable.map({True: "stable",
@@ -181,10 +200,53 @@ def _confidence(r: Result, p: Params, z: zoo.Groups) -> None:
         "never": hein.never.map(report.pct)}))
 
 
+def _recipes(r: Result, p: Params) -> None:
+    """Is it the recipe? The chapter's architectures under every named recipe: agreement, favourite
+    classes and the share of "8" per recipe, Hein's protocol per recipe, the study's claims under
+    the plain recipe, and which ingredient moves each number most."""
+    z = zoo.load_groups(recipes.specs(p.recipe_archs, p.recipe_large_archs, p.recipes, p.recipe_seeds,
+                                      p.ablation_seeds, p.epochs, p.n_train))
+    by_kind = recipes.answers(z, p.n_recipe_noise, p.seed + RECIPE_SEED)
+    table = r.table("noise_recipes", recipes.recipe_table(z, by_kind, p.recipes))
+    r.figures["fig_recipes"] = figures.recipe_bars(table)
+    shown = table[(table.kind == "uniform")]
+    r.markdown["recipe_table"] = report.md_table(pd.DataFrame({
+        "architecture": shown.arch, "recipe": shown.recipe, "brightness": shown.brightness.map("{:g}".format),
+        "seeds": shown.seeds, "test accuracy": [report.with_ci(t.accuracy, t.accuracy_lo, t.accuracy_hi, digits=2)
+                                                for t in shown.itertuples()],
+        "favourites (per seed)": shown.favourites,
+        "own favourite's share": [report.with_ci(*v, digits=0) for v in
+                                  shown[["favourite share", "favourite share_lo", "favourite share_hi"]].to_numpy()],
+        "share of \"8\"": [report.with_ci(*v, digits=0) for v in
+                            shown[["share of 8", "share of 8_lo", "share of 8_hi"]].to_numpy()],
+        "p_o": [report.with_ci(t.p_o, t.p_o_lo, t.p_o_hi, digits=0) for t in shown.itertuples()],
+        "p_e": [report.with_ci(t.p_e, t.p_e_lo, t.p_e_hi, digits=0) for t in shown.itertuples()],
+        "κ": [report.with_ci(t.kappa, t.kappa_lo, t.kappa_hi, percent=False) for t in shown.itertuples()]}))
+    x_noise = noise.generate("uniform", HEIN_IMAGES, data.load("mnist"), 1.0, seed=p.seed + CONFIDENCE_SEED)
+    hein = r.table("noise_recipe_confidence", recipes.hein_by_recipe(z, x_noise, HEIN_ALPHAS))
+    r.markdown["recipe_hein_table"] = report.md_table(pd.DataFrame({
+        "architecture": hein.arch, "recipe": hein.recipe,
+        "median α (95% CI)": [report.with_ci(h["median α"], h["median α_lo"], h["median α_hi"], percent=False)
+                              for _, h in hein.iterrows()],
+        "never": hein.never.map(report.pct),
+        "clipped noise above 95% confidence": [report.with_ci(*v, digits=0) for v in
+                                               hein[["above 95%", "above 95%_lo", "above 95%_hi"]].to_numpy()]}))
+    plain = recipes.as_chapter_groups(z, "plain")
+    uniform = by_kind["uniform"]
+    verdicts = r.table("noise_recipe_verdicts", pd.DataFrame(claims.headline_rows(uniform, plain,
+                                                                                   pair_table(uniform, plain))))
+    r.markdown["recipe_verdict_table"] = report.verdict_markdown(verdicts, "recipe-verdict")
+    r.markdown["recipe_sentences"] = "\n".join(f"- {line}" for line in recipes.recipe_sentences(table))
+    r.text.update(n_recipe_models=f"{len(z.models)}", n_recipe_noise=f"{p.n_recipe_noise:,}",
+                  plain_epochs=report.and_list(f"{e} for {a}" for a, e in train.PLAIN_EPOCHS.items()
+                                               if a in (*p.recipe_archs, *p.recipe_large_archs)))
+    r.markdown["recipe_failed_note"] = z.failed_note()
+
+
 def explorer(r: Result):
     """The live explorer of the chapter's models (ipywidgets; None in a book build)."""
     from ... import explorer as live
 
     p = r.params
-    z = zoo.load_groups(groups(p.cheap_seeds, p.large_seeds, p.width_seeds, p.epochs, p.n_train))
+    z = zoo.load_groups(groups(p.cheap_seeds, p.large_seeds, p.width_seeds, p.epochs, p.n_train, p.perm_cnn_seeds))
     return live.noise_explorer(z.models, data.load("mnist"), kinds=p.kinds, n=p.n_sweep)

@@ -28,10 +28,13 @@ def _ci(row: pd.Series, key: str) -> tuple[float, float, float]:
     return row[key], row[f"{key}_lo"], row[f"{key}_hi"]
 
 
-def verdict_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes: int = 10) -> pd.DataFrame:
-    """Every claim of the study beside our estimates (95% intervals over seeds), both rules and
-    both verdicts (``report.claim_row``)."""
-    pairs = pair_table(answers_at, z, n_classes=n_classes)
+def headline_rows(answers_at: dict[float, np.ndarray], z: zoo.Groups, pairs: pd.DataFrame,
+                  n_classes: int = 10) -> list[dict]:
+    """The claims about networks of one architecture — agreement (as the study reads it, and beyond
+    the answer habits), the 10% comparison, the "8" at full and half brightness, agreement at half
+    brightness, CNN against MLP — for every architecture of ``ARCHS`` that ``z`` has a group of
+    (the noise chapter's zoo, or the networks of one recipe)."""
+    archs = {g: n for g, n in ARCHS.items() if g in z.rows}
     full, half = answers_at[1.0], answers_at[0.5]
     rows = []
 
@@ -41,7 +44,7 @@ def verdict_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes:
     def seeds(comparison):
         return int(pairs.loc[comparison, "seeds"])
 
-    for g, name in ARCHS.items():
+    for g, name in archs.items():
         c = f"{name}–{name}"
         p = pairs.loc[c]
         claimed, source = (0.81, "81%") if g == "mlp" else (0.76, "76% (CNNs)")
@@ -60,7 +63,7 @@ def verdict_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes:
             Figure("10%", 0.05, 0.15), "p_e", _ci(p, "p_e"),
             Finding(f"chance explains little of two {name}s' agreement", "p_e / p_o", MOSTLY, "below"),
             _ci(p, "chance_share"), seeds(c), finding_bounds=(0, np.inf), gate=gate(g)))
-    for g, name in ARCHS.items():
+    for g, name in archs.items():
         r = z.rows[g]
         share8 = share_of_class(full, r, 8)
         (fav, fav_lo, fav_hi), favourites = favourite_shares(full, r, n_classes)
@@ -70,7 +73,7 @@ def verdict_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes:
             Figure("90%", 0.8, 1.0, "above"), "share of \"8\"", share8,
             Finding(f"{name}s call most noise \"8\"", "share of \"8\"", MOSTLY), share8, len(r),
             finding_percent=True, finding_bounds=(0, 1), gate=gate(g)))
-    for g, name in ARCHS.items():
+    for g, name in archs.items():
         r = z.rows[g]
         share_half, drop = share_of_class(half, r, 8), drop_of_class(full, half, r, 8)
         eight = share_of_class(full, r, 8)
@@ -81,14 +84,14 @@ def verdict_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes:
                     0.0), drop, len(r), finding_percent=True, finding_bounds=(-1, 1),
             gate=(min(accuracy(z, g)[0], 1.0 if eight[0] > MOSTLY else 0.0), TARGET_ACCURACY,
                   GATE_WHAT + " and most noise called \"8\" at full brightness")))
-    for g in CNNS:
+    for g in [c for c in CNNS if c in archs]:
         name = ARCHS[g]
         p = pairs.loc[f"{name}–{name} at 50%"]
         rows.append(report.claim_row(
             f"at 50% brightness two CNNs agree ({name})", _band(0.60, "above", "60%"), "p_o", _ci(p, "p_o"),
             Finding(f"two {name}s still agree beyond their answer habits once the \"8\" is gone", "κ", SLIGHT),
             _ci(p, "kappa"), seeds(f"{name}–{name} at 50%"), gate=gate(g), degenerate=p["kappa pairs"] == 0))
-    for g in CNNS:
+    for g in [c for c in CNNS if c in archs and "mlp" in archs]:
         name = ARCHS[g]
         c = f"{name}–MLP"
         p = pairs.loc[c]
@@ -96,6 +99,21 @@ def verdict_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes:
             f"CNN and MLP agree ({c})", _band(0.20, "below", "≈ 20%"), "p_o", _ci(p, "p_o"),
             Finding(f"a {name} and an MLP answer noise nearly independently", "κ", SLIGHT, "below"),
             _ci(p, "kappa"), seeds(c), gate=gate(g, "mlp"), degenerate=p["kappa pairs"] == 0))
+    return rows
+
+
+def verdict_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes: int = 10) -> pd.DataFrame:
+    """Every claim of the study beside our estimates (95% intervals over seeds), both rules and
+    both verdicts (``report.claim_row``)."""
+    pairs = pair_table(answers_at, z, n_classes=n_classes)
+    rows = headline_rows(answers_at, z, pairs, n_classes)
+
+    def gate(*groups):
+        return min(accuracy(z, g)[0] for g in groups), TARGET_ACCURACY, GATE_WHAT
+
+    def seeds(comparison):
+        return int(pairs.loc[comparison, "seeds"])
+
     for c, (a, b) in {"LeNet–VGG": ("lenet", "vgg"), "LeNet–AllCNN": ("lenet", "allcnn"),
                       "VGG–AllCNN": ("vgg", "allcnn")}.items():
         p = pairs.loc[c]
@@ -104,22 +122,28 @@ def verdict_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, n_classes:
             Finding("CNNs of different architectures answer noise nearly independently", "κ", SLIGHT, "below"),
             _ci(p, "kappa"), seeds(c), percent=False, bounds=(-1, 1), gate=gate(a, b),
             degenerate=p["kappa pairs"] == 0))
-    acc = accuracy(z, "lenet·perm")
-    rows.append(report.claim_row(
-        "CNNs on pixel-permuted MNIST reach 98% accuracy (LeNet)", Figure("98%", TARGET_ACCURACY, 1.0, "above"),
-        "test accuracy", acc, Finding("a CNN learns MNIST whose pixels are shuffled", "test accuracy", 0.9), acc,
-        len(z.rows["lenet·perm"]), finding_percent=True, finding_bounds=(0, 1)))
-    for w in ("0.5", "1", "2"):
-        suffix = "" if w == "1" else f"·w{w}"
-        perm, plain = (pairs.loc[f"LeNet{suffix}{p}–LeNet{suffix}{p}"] for p in ("·perm", ""))
-        diff = stats.difference_ci(_ci(plain, "p_o"), _ci(perm, "p_o"), bounds=(-1, 1))
-        figure = _band(0.21, "below", "21%") if w == "1" else None
+    for group, name in (("lenet·perm", "LeNet"), ("allcnn·w2·perm", "AllCNN ×2")):
+        if group not in z.rows:
+            continue
+        acc = accuracy(z, group)
         rows.append(report.claim_row(
-            f"pixel-permuted CNNs agree on only 21%, and that is not a matter of neuron count (LeNet width ×{w})",
-            figure, "p_o of permuted LeNets", _ci(perm, "p_o"),
-            Finding(f"permuted LeNets of width ×{w} agree less than plain ones", "p_o plain − permuted", 0.0), diff,
+            f"CNNs on pixel-permuted MNIST reach 98% accuracy ({name})", Figure("98%", TARGET_ACCURACY, 1.0, "above"),
+            "test accuracy", acc, Finding("a CNN learns MNIST whose pixels are shuffled", "test accuracy", 0.9), acc,
+            len(z.rows[group]), finding_percent=True, finding_bounds=(0, 1)))
+    for arch, name, w in (("lenet", "LeNet", "0.5"), ("lenet", "LeNet", "1"), ("lenet", "LeNet", "2"),
+                          ("allcnn", "AllCNN", "2")):
+        suffix = "" if w == "1" else f"·w{w}"
+        if f"{arch}{suffix}·perm" not in z.rows:
+            continue
+        perm, plain = (pairs.loc[f"{name}{suffix}{p}–{name}{suffix}{p}"] for p in ("·perm", ""))
+        diff = stats.difference_ci(_ci(plain, "p_o"), _ci(perm, "p_o"), bounds=(-1, 1))
+        figure = _band(0.21, "below", "21%") if w == "1" or arch == "allcnn" else None
+        rows.append(report.claim_row(
+            f"pixel-permuted CNNs agree on only 21%, and that is not a matter of neuron count ({name} width ×{w})",
+            figure, f"p_o of permuted {name}s", _ci(perm, "p_o"),
+            Finding(f"permuted {name}s of width ×{w} agree less than plain ones", "p_o plain − permuted", 0.0), diff,
             int(min(perm.seeds, plain.seeds)), finding_percent=True, finding_bounds=(-1, 1),
-            gate=(accuracy(z, f"lenet{suffix}·perm")[0], TARGET_ACCURACY, "test accuracy of the permuted LeNets")))
+            gate=(accuracy(z, f"{arch}{suffix}·perm")[0], TARGET_ACCURACY, f"test accuracy of the permuted {name}s")))
     return pd.DataFrame(rows)
 
 

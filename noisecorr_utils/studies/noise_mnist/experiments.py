@@ -15,10 +15,14 @@ CHEAP = ("mlp", "lenet", "mlp·perm", "lenet·perm")   # seconds per model: many
 TARGET_ACCURACY = 0.975  # the study's permuted CNNs reach 98%; ours must be as good to test its claims
 
 
+PERM_CNN = ("allcnn", 2.0)   # the CNN that reaches the study's 98% on permuted pixels (benchmarks/sweep_recipes.py --permuted)
+
+
 def groups(cheap_seeds: int, large_seeds: int, width_seeds: int, epochs: int | None = None,
-           n_train: int | None = None) -> dict[str, list[zoo.ModelSpec]]:
+           n_train: int | None = None, perm_cnn_seeds: int = 0) -> dict[str, list[zoo.ModelSpec]]:
     """Model groups of the chapter, each a list of specs over seeds: the four architectures, the
-    permuted LeNet and MLP, and LeNets of half and double width with and without the permutation.
+    permuted LeNet and MLP, LeNets of half and double width with and without the permutation, and
+    the double-width AllCNN with and without it (``PERM_CNN``, ``perm_cnn_seeds`` seeds; none if 0).
     The cheap groups get ``cheap_seeds``, VGG and AllCNN ``large_seeds``, the widths ``width_seeds``."""
     common = dict(epochs=epochs, n_train=n_train)
 
@@ -36,6 +40,10 @@ def groups(cheap_seeds: int, large_seeds: int, width_seeds: int, epochs: int | N
     for w in WIDTHS:
         out[f"lenet·w{w:g}"] = seeds("lenet", width_seeds, width=w)
         out[f"lenet·w{w:g}·perm"] = seeds("lenet", width_seeds, width=w, permutation_seed=PERMUTATION_SEED)
+    if perm_cnn_seeds:
+        arch, w = PERM_CNN
+        out[f"{arch}·w{w:g}"] = seeds(arch, perm_cnn_seeds, width=w)
+        out[f"{arch}·w{w:g}·perm"] = seeds(arch, perm_cnn_seeds, width=w, permutation_seed=PERMUTATION_SEED)
     return out
 
 
@@ -64,12 +72,16 @@ COMPARISONS = {
     "MLP·perm–MLP·perm": ("mlp·perm", None, 1.0),
     "MLP·perm–MLP": ("mlp·perm", "mlp", 1.0),
     **{f"LeNet·w{w:g}{p}–LeNet·w{w:g}{p}": (f"lenet·w{w:g}{p.lower()}", None, 1.0) for w in WIDTHS for p in ("", "·perm")},
+    **{f"AllCNN·w2{p}–AllCNN·w2{p}": (f"allcnn·w2{p.lower()}", None, 1.0) for p in ("", "·perm")},
 }
 
 
 def pair_table(answers_at: dict[float, np.ndarray], z: zoo.Groups, comparisons=None, n_classes: int = 10) -> pd.DataFrame:
-    """``stats.pair_table`` over the chapter's comparisons (``COMPARISONS`` by default)."""
-    return stats.pair_table(answers_at, z.rows, COMPARISONS if comparisons is None else comparisons, n_classes)
+    """``stats.pair_table`` over the chapter's comparisons (``COMPARISONS`` by default, those whose
+    groups ``z`` has)."""
+    comparisons = COMPARISONS if comparisons is None else comparisons
+    comparisons = {name: c for name, c in comparisons.items() if c[0] in z.rows and (c[1] is None or c[1] in z.rows)}
+    return stats.pair_table(answers_at, z.rows, comparisons, n_classes)
 
 
 def representative_pairs(answers_at: dict[float, np.ndarray], z: zoo.Groups, comparisons=None,

@@ -24,6 +24,8 @@ class Params(TrainingParams):
     setting_seeds: int = param(3, "seeds per setting of the factorial zoo (at least 2)", SEEDS)
     grid_archs: tuple[str, ...] = param(["mlp", "lenet"], "architectures crossed with every data setting and task")
     base_archs: tuple[str, ...] = param(["vgg", "allcnn"], "architectures on plain MNIST digits only")
+    recipe_archs: tuple[str, ...] = param(["mlp", "lenet"], "architectures of grid_archs crossed with every setting "
+                                                            "under the plain recipe too (the recipe as a factor)")
     kinds: tuple[str, ...] = param(["uniform", "gaussian"], "noise kinds of the κ matrix")
     brightnesses: tuple[float, ...] = param([1.0, 0.5], "noise brightnesses of the κ matrix")
     n_noise: int = param(5000, "noise images every model answers", COUNT)
@@ -41,7 +43,7 @@ class Params(TrainingParams):
     seed: int = param(0, "seed of the noise, the test images and the draws", SEED)
 
     def check(self):
-        grid = factorial.cells(self.grid_archs, self.base_archs)
+        grid = factorial.cells(self.grid_archs, self.base_archs, self.recipe_archs)
         factorial.cells(self.attack_archs)
         noise.check_grid(self.kinds, self.brightnesses)
         for name in ("n_test", "n_features", "n_attack"):
@@ -63,7 +65,7 @@ def run(p: Params) -> Result:
 
 def _compute(p: Params) -> Result:
     r = Result(NAME, p)
-    grid = factorial.cells(p.grid_archs, p.base_archs)
+    grid = factorial.cells(p.grid_archs, p.base_archs, p.recipe_archs)
     z = zoo.load_groups(factorial.specs(grid, p.setting_seeds, p.epochs, p.n_train))
     cell_of = factorial.model_cells(z, grid)
     r.markdown["zoo_table"] = report.md_table(factorial.zoo_table(z, grid))

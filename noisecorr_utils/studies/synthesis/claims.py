@@ -26,7 +26,10 @@ def verdict_table(effects: pd.DataFrame, eights: dict, kappa_gain: pd.DataFrame,
     rows = []
     for f, claim in (("architecture", "the architecture shapes agreement on noise (κ effect of the same architecture)"),
                      ("data", "the training set shapes agreement (κ effect of the same training data)"),
-                     ("task", "the type of task shapes agreement (κ effect of the same task)")):
+                     ("task", "the type of task shapes agreement (κ effect of the same task)"),
+                     ("recipe", "the training recipe shapes agreement on noise (κ effect of the same recipe)")):
+        if f not in effects.index or not effects.loc[f, "pairs different"]:
+            continue   # the factor does not vary in this zoo
         e = effects.loc[f]
         est = (e.effect, e.effect_lo, e.effect_hi)
         rows.append(report.claim_row(claim, None, "effect on κ", est,
@@ -63,6 +66,7 @@ def verdict_table(effects: pd.DataFrame, eights: dict, kappa_gain: pd.DataFrame,
 
 
 SUMMARY_CLAIMS = ("the architecture shapes", "the training set shapes", "the type of task shapes",
+                  "the training recipe shapes",
                   "two networks of one setting cannot tell", "averaging two networks of one setting",
                   "the more two networks agree")
 
@@ -74,11 +78,12 @@ def summary_finding(verdicts: pd.DataFrame) -> str:
 
 def factor_clause(effects: pd.DataFrame) -> str:
     """Which factor explains most of the variance of κ, worded from the shares and intervals."""
-    main = effects.loc[list(FACTORS)]
+    factors = [f for f in FACTORS if f in effects.index and effects.loc[f, "effect"] == effects.loc[f, "effect"]]
+    main = effects.loc[factors]
     top = main.share.idxmax()
-    decided = [f for f in FACTORS if main.loc[f, "effect_lo"] > 0]
+    decided = [f for f in factors if main.loc[f, "effect_lo"] > 0]
     total = effects.loc["total (R²)", "share"]
-    lead = (f"Together the three factors and their interactions explain {report.pct(total)} of the variance of κ "
+    lead = (f"Together the {report.plural(len(factors), 'factor')} and their interactions explain {report.pct(total)} of the variance of κ "
             f"between pairs; the largest share is the {top}'s ({report.with_ci(main.loc[top, 'share'], main.loc[top, 'share_lo'], main.loc[top, 'share_hi'])}).")
     if not decided:
         return lead + " No factor raises κ with an interval clear of zero."

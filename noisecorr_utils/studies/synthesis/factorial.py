@@ -17,7 +17,9 @@ DATA = {"MNIST": {}, "permuted": {"permutation_seed": 0}, "half A": {"half": 0},
         "20% wrong labels": {"label_noise": 0.2}, "flat brightness": {"flat": True}}
 # Tasks on the same kind of images: the ten digits, their parity, and Fashion-MNIST's ten classes.
 TASKS = {"digits": {}, "even/odd": {"task": "parity"}, "clothes": {"dataset": "fashion_mnist"}}
-FACTORS = ("architecture", "data", "task")
+# The training recipe: the zoo's own, or the plain tutorial recipe (``train.named_recipe``).
+RECIPES = ("zoo", "plain")
+FACTORS = ("architecture", "data", "task", "recipe")
 
 
 @dataclass(frozen=True)
@@ -27,17 +29,19 @@ class Cell:
     arch: str
     data: str = "MNIST"
     task: str = "digits"
+    recipe: str = "zoo"
 
     def __post_init__(self):
         for factor, value, allowed in (("architecture", self.arch, ARCHS), ("data", self.data, DATA),
-                                       ("task", self.task, TASKS)):
+                                       ("task", self.task, TASKS), ("recipe", self.recipe, RECIPES)):
             check_level(factor, value, allowed)
         if self.task != "digits" and self.data != "MNIST":
             raise ValueError(f"data={self.data!r} with task={self.task!r}: other tasks are trained on MNIST only")
 
     @property
     def label(self) -> str:
-        return " · ".join([self.arch] + [v for v in (self.data, self.task) if v not in ("MNIST", "digits")])
+        return " · ".join([self.arch] + [v for v in (self.data, self.task, self.recipe)
+                                         if v not in ("MNIST", "digits", "zoo")])
 
     @property
     def images(self) -> str:
@@ -45,12 +49,12 @@ class Cell:
         return "Fashion-MNIST" if self.task == "clothes" else self.data
 
     def level(self, factor: str):
-        return {"architecture": self.arch, "data": self.images, "task": self.task}[factor]
+        return {"architecture": self.arch, "data": self.images, "task": self.task, "recipe": self.recipe}[factor]
 
     def spec(self, seed: int, epochs: int | None = None, n_train: int | None = None) -> zoo.ModelSpec:
         fields = {**DATA[self.data], **TASKS[self.task]}
-        return zoo.ModelSpec(arch=self.arch, seed=seed, epochs=epochs,
-                             n_train=None if "half" in fields else n_train, **fields)
+        return zoo.ModelSpec(arch=self.arch, seed=seed, epochs=epochs, n_train=None if "half" in fields else n_train,
+                             recipe_name=None if self.recipe == "zoo" else self.recipe, **fields)
 
 
 def check_level(factor: str, value, allowed) -> None:
@@ -58,13 +62,17 @@ def check_level(factor: str, value, allowed) -> None:
         raise ValueError(f"unknown {factor} {value!r}; allowed: {', '.join(allowed)}")
 
 
-def cells(grid_archs, base_archs=()) -> list[Cell]:
-    """The zoo's cells: every architecture of ``grid_archs`` in every data setting and task, and
-    those of ``base_archs`` on plain MNIST digits only (a fractional design: the expensive ones)."""
-    for a in [*grid_archs, *base_archs]:
+def cells(grid_archs, base_archs=(), recipe_archs=()) -> list[Cell]:
+    """The zoo's cells: every architecture of ``grid_archs`` in every data setting and task, those
+    of ``recipe_archs`` in every data setting and task under the plain recipe too, and those of
+    ``base_archs`` on plain MNIST digits only (a fractional design: the expensive ones)."""
+    for a in [*grid_archs, *base_archs, *recipe_archs]:
         check_level("architecture", a, ARCHS)
-    out = [Cell(a, d) for a in grid_archs for d in DATA] + [Cell(a, "MNIST", t) for a in grid_archs
-                                                             for t in TASKS if t != "digits"]
+    out = []
+    for recipe in RECIPES:
+        archs = grid_archs if recipe == "zoo" else [a for a in recipe_archs if a in grid_archs]
+        out += [Cell(a, d, "digits", recipe) for a in archs for d in DATA]
+        out += [Cell(a, "MNIST", t, recipe) for a in archs for t in TASKS if t != "digits"]
     return out + [Cell(a) for a in base_archs if a not in grid_archs]
 
 
