@@ -236,10 +236,16 @@ def _load(name: str) -> Dataset:
 def prepare(name: str) -> dict[str, np.ndarray]:
     """Read the source, verify it, and write the cache atomically. Returns the arrays."""
     check_name(name)
+    folder = data_dir() / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f".write-test-{os.getpid()}").write_bytes(b"")
+        (folder / f".write-test-{os.getpid()}").unlink()
+    except OSError as err:
+        raise DataError(f"data folder {folder} is not writable ({err.strerror or err}); make it writable "
+                        "or point NOISECORR_DATA at a folder that is") from None
     arrays, origin = _read_source(name)
     verify(name, arrays, origin)
-    folder = data_dir() / name
-    folder.mkdir(parents=True, exist_ok=True)
     manifest = {"origin": origin, "sha256": {}}
     for key in _ARRAYS:
         with atomic_path(folder / f"{key}.npy") as tmp:
@@ -284,7 +290,7 @@ def _read_cache(name: str) -> dict[str, np.ndarray] | None:
         manifest = json.loads(manifest_file.read_text())
         arrays = {k: np.load(folder / f"{k}.npy", allow_pickle=False) for k in _ARRAYS}
         bad = [k for k in _ARRAYS if _sha256(arrays[k]) != manifest["sha256"][k]]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:   # TypeError: a manifest that is not a mapping
         bad = [f"unreadable ({type(exc).__name__})"]
     if bad:
         print(f"noisecorr: cached {name} in {folder} is corrupt ({', '.join(bad)}); preparing it "

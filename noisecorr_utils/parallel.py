@@ -15,21 +15,41 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
+import sys
 
 import torch
 
 from . import checks
 
 
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Have Linux send ``sig`` to this process when its parent exits (``prctl(PR_SET_PDEATHSIG)``),
+    so that a killed build leaves no kernel and no worker running; elsewhere, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))   # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:   # the parent died before the call
+        os.kill(os.getpid(), sig)
+
+
 def _init_worker():
+    """A local pool's worker: it exits with the process that started it, and trains on
+    ``train.TRAIN_THREADS`` threads."""
     from . import train
 
+    die_with_parent()
     torch.set_num_threads(train.TRAIN_THREADS)
 
 
 def _on_one_thread(fn, *args, **kwargs):
     """``fn(*args)`` on the threads a local worker uses, so that a cluster computes what a local pool does."""
-    _init_worker()
+    from . import train
+
+    torch.set_num_threads(train.TRAIN_THREADS)
     return fn(*args, **kwargs)
 
 

@@ -44,8 +44,9 @@ def machine() -> dict[str, str]:
             "torch build": f"{torch.__version__} ({'CUDA ' + cuda if cuda else 'CPU'} build), device {devices.resolve()}"}
 
 
-def card(**parameters) -> "IPython.display.Markdown":
-    """A small Markdown note for the top of an executed page."""
+def card(archive: str | None = None, **parameters) -> "IPython.display.Markdown":
+    """A small Markdown note for the top of an executed page (``archive``: a link to the
+    chapter's tables as CSV in one zip archive)."""
     from IPython.display import Markdown
 
     profile = parameters.get("profile", os.environ.get("NOISECORR_PROFILE", "?"))
@@ -58,4 +59,6 @@ def card(**parameters) -> "IPython.display.Markdown":
         f"Profile **{profile}** · git commit `{commit}` · executed {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
         f"Machine: {m['cpu']}; instruction sets {m['flags']}; {m['threads']}; torch {m['torch build']}. "
         "Results are deterministic on one machine, not across machines.\n\n"
-        f"Parameters: {params or 'none'}.\n\nVersions: {vers}.\n```")
+        f"Parameters: {params or 'none'}.\n\nVersions: {vers}.\n"
+        + (f"\nData: <a href=\"{archive}\" download>every table of this chapter as CSV (zip)</a>.\n" if archive else "")
+        + "```")

@@ -1,13 +1,16 @@
 """Result tables that a notebook hands on: CSV files under ``results/tables/<profile>/``.
 
 Written atomically with a fixed float format, so two runs that compute the same numbers
-write byte-identical files (tests compare their sha256).
+write byte-identical files (tests compare their sha256). Every file here, tables and the arrays
+and texts under ``results/cache/``, has a checksum sidecar (``integrity``): a damaged or
+unvouched file is recomputed, never used.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .paths import atomic_path, results_dir
+from . import integrity
+from .paths import results_dir
 
 
 def table_path(profile: str, name: str) -> Path:
@@ -22,9 +25,20 @@ def table_csv(df) -> str:
 def save_table(df, profile: str, name: str, csv: str | None = None) -> Path:
     """Write ``df`` (or its CSV text ``csv``, as ``table_csv`` made it) to ``table_path``."""
     path = table_path(profile, name)
-    with atomic_path(path) as tmp:
-        tmp.write_text(table_csv(df) if csv is None else csv)
+    integrity.write_text(path, table_csv(df) if csv is None else csv)
     return path
+
+
+def read_table(profile: str, name: str) -> "pandas.DataFrame | None":
+    """A result table written by ``save_table``, or None if it is missing or damaged (the chapter
+    that writes it must run again)."""
+    import io
+
+    import pandas as pd
+
+    text = integrity.read_text(table_path(profile, name), "result table")
+    return None if text is None else pd.read_csv(io.StringIO(text), index_col=0, keep_default_na=False,
+                                                 na_values=[""])
 
 
 def cache_key(what: str, depends=(), **parts) -> dict:
@@ -59,57 +73,65 @@ def cached_table(key: dict, compute) -> "pandas.DataFrame":
 
 def cached_text(key: dict, compute) -> str:
     """``compute()`` (a string, e.g. a chapter's whole result as JSON), stored under
-    ``results/cache/`` by a hash of ``key`` and read back on the next call. Written atomically."""
+    ``results/cache/`` by a hash of ``key`` and read back on the next call."""
     path = _cache_file(key, ".txt")
-    if path.exists():
-        try:
-            return path.read_text()
-        except (OSError, UnicodeDecodeError):
-            pass  # damaged: recompute
-    value = compute()
-    with atomic_path(path) as tmp:
-        tmp.write_text(value)
+    value = integrity.read_text(path)
+    if value is None:
+        value = compute()
+        integrity.write_text(path, value)
     return value
 
 
 def is_cached(key: dict, suffix: str = ".npy") -> bool:
-    """Whether a result of ``key`` is stored (``.npy``: ``cached_array``, ``.npz``: ``store_arrays``)."""
-    return _cache_file(key, suffix).exists()
+    """Whether an intact result of ``key`` is stored (``.npy``: ``cached_array``, ``.npz``:
+    ``store_arrays``); a damaged one is reported and counts as not stored."""
+    return integrity.is_valid(_cache_file(key, suffix))
 
 
 def store_arrays(key: dict, **arrays) -> None:
-    """Several named numpy arrays under one key, atomically (read back with ``load_arrays``)."""
+    """Several named numpy arrays under one key (read back with ``load_arrays``)."""
+    import io
+
     import numpy as np
 
-    with atomic_path(_cache_file(key, ".npz")) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    integrity.write(_cache_file(key, ".npz"), buffer.getvalue())
 
 
 def load_arrays(key: dict) -> dict:
+    """The arrays ``store_arrays`` stored under ``key``; KeyError if none are (intact)."""
+    import io
+
     import numpy as np
 
-    with np.load(_cache_file(key, ".npz"), allow_pickle=False) as z:
+    data = integrity.read(_cache_file(key, ".npz"))
+    if data is None:
+        raise KeyError(f"nothing intact cached for {key.get('what', key)!r}")
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
         return {name: z[name] for name in z.files}
 
 
 def cached_array(key: dict, compute):
     """``compute()`` (a numpy array or torch tensor), stored under ``results/cache/`` by a hash of
     ``key`` (which must name everything the result depends on, e.g. model spec keys and
-    parameters), so a rebuild of the book recomputes nothing. Written atomically."""
+    parameters), so a rebuild of the book recomputes nothing."""
+    import io
+
     import numpy as np
 
     path = _cache_file(key, ".npy")
-    if path.exists():
+    data = integrity.read(path)
+    if data is not None:
         try:
-            return np.load(path, allow_pickle=False)
+            return np.load(io.BytesIO(data), allow_pickle=False)
         except ValueError:
-            pass  # damaged: recompute
+            integrity.discard(path)
     if compute is None:
         raise KeyError(f"nothing cached for {key.get('what', key)!r} and nothing to compute it with")
     value = compute()
     value = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, value)
+    buffer = io.BytesIO()
+    np.save(buffer, value)
+    integrity.write(path, buffer.getvalue())
     return value

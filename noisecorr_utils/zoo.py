@@ -27,11 +27,12 @@ import platform
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from . import architectures, checks, data, devices, parallel, progress, train
+from . import architectures, checks, data, devices, integrity, parallel, progress, train
 from .paths import atomic_path, models_dir
 
 # Bump when a change to training or to an architecture makes old cached weights stale.
@@ -225,10 +226,12 @@ def record(spec: ModelSpec) -> dict | None:
     weights, meta = _paths(spec)
     if not (weights.exists() and meta.exists()):
         return None
+    text = integrity.read_text(meta, "model record")
     try:
-        return json.loads(meta.read_text())
+        rec = json.loads(text) if text is not None else None
     except ValueError:
-        return None
+        rec = None
+    return rec if isinstance(rec, dict) else None
 
 
 def _load_cached(spec: ModelSpec, ds) -> nn.Module | None:
@@ -237,8 +240,8 @@ def _load_cached(spec: ModelSpec, ds) -> nn.Module | None:
     if rec is None:
         return None
     if _file_sha256(weights) != rec.get("weights_sha256"):
-        print(f"noisecorr: cached model {weights.name} is corrupt (sha256 mismatch); training it "
-              "again", file=sys.stderr)
+        progress.emit(f"noisecorr: model weights {weights.name} are damaged (sha256 mismatch); training them again",
+                      event="damaged", path=str(weights))
         return None
     return _ready(spec, torch.load(weights, map_location="cpu", weights_only=True), rec, ds)
 
@@ -300,8 +303,7 @@ def store(spec: ModelSpec, weights_bytes: bytes, rec: dict) -> nn.Module:
     with atomic_path(weights) as tmp:
         tmp.write_bytes(weights_bytes)
         rec = {**rec, "weights_sha256": _file_sha256(tmp)}
-    with atomic_path(meta) as tmp:
-        tmp.write_text(json.dumps(rec, indent=1))
+    integrity.write_text(meta, json.dumps(rec, indent=1))
     return _ready(spec, torch.load(io.BytesIO(weights_bytes), map_location="cpu", weights_only=True), rec)
 
 
@@ -335,11 +337,69 @@ def get_models(specs, workers: int | None = None, executor: cf.Executor | None =
             tracker.loaded(spec.label, models[i].record)
     if not todo:
         return models
-    with progress.stage("training"):
-        return _train_missing(specs, models, todo, workers, executor, progress_bar, tracker)
+    writable(models_dir())
+    with progress.stage("training"), _Claims() as claims:
+        ours = [i for i in todo if claims.take(specs[i].key, block=False)]
+        _train_missing(specs, models, ours, workers, executor, progress_bar, tracker)
+        for i in todo:
+            if models[i] is None:   # another process is training it: wait for it, then load it
+                claims.take(specs[i].key, block=True)
+                models[i] = _load_cached(specs[i], dataset(specs[i]))
+                if models[i] is None:
+                    _train_missing(specs, models, [i], 1, None, progress_bar, tracker)
+                else:
+                    tracker.loaded(specs[i].label, models[i].record)
+        return models
+
+
+def writable(folder: Path) -> None:
+    """Raise a one-line error, before any training, if ``folder`` cannot take new files."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise PermissionError(f"models folder {folder} is not writable ({err.strerror or err}); "
+                              "make it writable or point NOISECORR_MODELS at a folder that is") from None
+
+
+class _Claims:
+    """Exclusive per-model locks (``fcntl.flock`` on ``models/.locks/<key>.lock``), so that two
+    builds sharing a models folder never train the same network twice: the second waits for the
+    first and loads what it stored. The locks go with the process if it dies."""
+
+    def __init__(self):
+        self.held: dict[str, int] = {}
+
+    def take(self, key: str, block: bool) -> bool:
+        import fcntl
+
+        if key in self.held:
+            return True
+        folder = models_dir() / ".locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.held[key] = fd
+        return True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for fd in self.held.values():
+            os.close(fd)
+        self.held.clear()
 
 
 def _train_missing(specs, models, todo, workers, executor, progress_bar, tracker) -> list:
+    if not todo:
+        return models
     tracker.begin_training()
     own_pool = executor is None and (workers > 1 or parallel.scheduler()) and len(todo) > 1
     if own_pool:

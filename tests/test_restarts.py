@@ -60,3 +60,43 @@ def test_a_stale_tmp_file_does_not_shadow_the_model(model_cache):
 def test_the_test_run_really_has_no_network():
     with pytest.raises(OSError):
         socket.create_connection(("pypi.org", 443), timeout=3)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_build_killed_mid_training_leaves_no_process_and_no_temporary_notebook(sig, tmp_path):
+    """The build owns its kernel and the kernel's workers: killed while networks train (SIGTERM as
+    ``timeout`` sends, or SIGKILL, which it cannot catch), no child survives a few seconds, checked
+    by PID; the temporary notebook goes at once (SIGTERM) or with the next build (SIGKILL)."""
+    import shutil
+
+    import psutil
+
+    from noisecorr_utils import build
+    from noisecorr_utils.paths import ROOT
+
+    profile = f"kill{int(sig)}"
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / f"{profile}.yaml").write_text((ROOT / "params" / "ci.yaml").read_text())
+    env = {**os.environ, "NOISECORR_MODELS": str(tmp_path / "models"), "NOISECORR_RESULTS": str(tmp_path / "results"),
+           "NOISECORR_PARAMS_DIR": str(tmp_path / "params")}
+    stage = build.stage_dir(profile)
+    proc = subprocess.Popen([sys.executable, "-m", "noisecorr_utils.build", "--profile", profile, "--only",
+                             "01_data_and_zoo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 240
+        for line in proc.stdout:
+            if " trained " in line or time.time() > deadline:
+                break
+        assert " trained " in line, "no network was trained"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 2, "expected the kernel and its training workers"
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=60)
+        _, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, [(p.pid, p.name()) for p in alive]
+        if sig == signal.SIGKILL:
+            build._remove_orphans(stage)   # what the next build does first
+        assert not list(stage.glob("book/.*.tmp.ipynb")) and not list(stage.glob(".progress-*"))
+    finally:
+        proc.kill()
+        shutil.rmtree(stage, ignore_errors=True)

@@ -49,8 +49,9 @@ def test_training_is_deterministic():
 def test_cache_hit_returns_identical_weights(model_cache):
     spec = ModelSpec("lenet", n_train=256, epochs=1)
     first = zoo.get_model(spec, progress=False)
-    files = sorted(p.name for p in model_cache.iterdir())
-    assert files == sorted([f"lenet-mnist-{spec.key}.json", f"lenet-mnist-{spec.key}.pt"])
+    files = sorted(p.name for p in model_cache.iterdir() if p.is_file())
+    stem = f"lenet-mnist-{spec.key}"
+    assert files == sorted([f"{stem}.json", f"{stem}.json.sha256", f"{stem}.pt"])
     second = zoo.get_model(spec, progress=False)
     assert second.record["created"] == first.record["created"]  # loaded, not retrained
     for p, q in zip(first.state_dict().values(), second.state_dict().values()):
@@ -66,7 +67,7 @@ def test_corrupt_cached_model_is_detected_and_retrained(model_cache, capsys):
     weights = model_cache / f"mlp-mnist-{spec.key}.pt"
     flip_byte(weights, weights.stat().st_size // 2)
     again = zoo.get_model(spec, progress=False)
-    assert "corrupt" in capsys.readouterr().err
+    assert "are damaged (sha256 mismatch)" in capsys.readouterr().err
     for p, q in zip(first.state_dict().values(), again.state_dict().values()):
         assert torch.equal(p, q)  # retrained deterministically
 
@@ -168,4 +169,5 @@ def test_a_dask_cluster_trains_the_zoo_through_its_executor(tmp_path, monkeypatc
         models = zoo.get_models(specs, executor=client.get_executor())
     for a, b in zip(serial, models):
         assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
-    assert sorted(p.suffix for p in (tmp_path / "dask").iterdir()) == [".json", ".json", ".pt", ".pt"]
+    files = [p for p in (tmp_path / "dask").iterdir() if p.is_file()]
+    assert sorted(p.suffix for p in files) == [".json", ".json", ".pt", ".pt", ".sha256", ".sha256"]
