@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 PORT ?= 8000
 SCHEDULER ?= $(DASK_SCHEDULER_ADDRESS)
 
-.PHONY: book test serve data bench clean system venv
+.PHONY: book test serve data bench clean system venv yours dist
 
 book: venv system data
 	$(PY) -m noisecorr_utils.build --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
@@ -16,7 +16,18 @@ book: venv system data
 # Build and tests run with networking disabled (scripts/offline.sh): the book must need no internet.
 test: venv system data
 	NOISECORR_OFFLINE=1 scripts/offline.sh $(PY) -m noisecorr_utils.build --profile ci
-	NOISECORR_OFFLINE=1 scripts/offline.sh $(PY) -m pytest tests _build/stage-ci/book --nbval-lax -p no:cacheprovider
+	NOISECORR_OFFLINE=1 scripts/offline.sh $(PY) -m pytest tests _build/stage-ci/book --nbval-lax -p no:cacheprovider -n 2 --dist worksteal --durations=20
+
+# A blind-spot report for your own networks: make yours MODELS="a.pt2 b.pt2" DATA=mnist OUT=report
+DATA ?= mnist
+OUT ?= yours-report
+yours: venv data
+	@test -n "$(MODELS)" || { echo 'error: give MODELS="MODEL MODEL ..." (FILE.pt2, TorchScript, ARCH:WEIGHTS.pt, package.module:factory:WEIGHTS.pt)'; exit 2; }
+	$(PY) -m noisecorr_utils.yours $(MODELS) --data $(DATA) --out $(OUT)
+
+# The built book as one archive: dist/noisecorr-book-<profile>-<commit>.tar.gz (opens offline unpacked).
+dist: venv
+	$(PY) -m noisecorr_utils.dist --profile $(PROFILE)
 
 serve:
 	@test -f _build/html/index.html || { echo "error: no book in _build/html; run make book first"; exit 1; }

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import profiles, progress
-from .paths import ROOT, atomic_path
+from .paths import DOWNLOADS, ROOT, atomic_path
 from .profiles import NOTEBOOKS
 
 notebooks = profiles.notebooks
@@ -100,6 +100,61 @@ class _ProgressTail(threading.Thread):
         return self.counts
 
 
+def kernel_environment(profile: str) -> dict[str, str]:
+    """What the notebooks' kernels are told: book mode, the profile, the commit, and — explicitly —
+    this checkout's package path and cache folders, so that a kernel never imports or writes
+    another checkout's (a venv shared between clones); the kernel checks it (``in_build_kernel``)."""
+    from . import paths
+
+    python_path = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    return {"NOISECORR_BOOK": "1", "NOISECORR_PROFILE": profile, "NOISECORR_COMMIT": _git_commit(),
+            "NOISECORR_CHECKOUT": str(ROOT), "PYTHONPATH": python_path,
+            "NOISECORR_DATA": str(paths.data_dir().resolve()), "NOISECORR_MODELS": str(paths.models_dir().resolve()),
+            "NOISECORR_RESULTS": str(paths.results_dir().resolve())}
+
+
+def _remove_orphans(stage: Path) -> None:
+    """Temporary notebooks and progress files of builds that were killed (their process is gone)."""
+    for path in [*stage.glob("book/.*.tmp.ipynb"), *stage.glob(".progress-*.jsonl")]:
+        pid = path.name.split(".")[-3] if path.suffix == ".ipynb" else path.name.split(".")[-2]
+        if not pid.isdigit() or not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_children() -> None:
+    """Kill every process this build started (kernels, their workers) and wait for them."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(children, timeout=5)
+
+
+def _terminate_on_sigterm() -> None:
+    """SIGTERM (``kill``, ``timeout``) ends the build as Ctrl-C does: through its ``finally``
+    blocks, so that no temporary file is left and every child is stopped."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _timings_file(profile: str) -> Path:
     return stage_dir(profile) / "timings.json"
 
@@ -114,9 +169,8 @@ def execute(profile: str, params: dict[str, dict], only: list[str] | None = None
 
     stage = stage_dir(profile)
     (stage / "book").mkdir(parents=True, exist_ok=True)
-    os.environ["NOISECORR_BOOK"] = "1"          # figures as static HTML for the book
-    os.environ["NOISECORR_PROFILE"] = profile
-    os.environ["NOISECORR_COMMIT"] = _git_commit()
+    _remove_orphans(stage)
+    os.environ.update(kernel_environment(profile))
     previous = json.loads(_timings_file(profile).read_text()) if _timings_file(profile).exists() else {}
     names = [name for name in params if not only or name in only]
     rows, stages = [], []
@@ -127,14 +181,14 @@ def execute(profile: str, params: dict[str, dict], only: list[str] | None = None
         left = [previous.get(n) for n in names[k:]]
         estimate = (f"; the last build took {progress.duration(sum(left))} from here" if all(left) else "")
         print(f"[{profile}] ({k + 1}/{len(names)}) executing {source.relative_to(ROOT)}{estimate}", flush=True)
-        log = stage / f".progress-{name}.jsonl"
+        log = stage / f".progress-{name}.{os.getpid()}.jsonl"   # one per build: concurrent builds do not mix
         log.unlink(missing_ok=True)
         os.environ["NOISECORR_PROGRESS"] = str(log)
         tail = _ProgressTail(log, f"[{profile}]")
         tail.start()
         start = time.perf_counter()
         try:
-            with atomic_path(target) as tmp:
+            with atomic_path(target, tag=os.getpid()) as tmp:
                 papermill.execute_notebook(str(source), str(tmp), parameters=values, kernel_name="python3",
                                            cwd=str(stage / "book"), progress_bar=True,
                                            log_output=False)
@@ -144,6 +198,7 @@ def execute(profile: str, params: dict[str, dict], only: list[str] | None = None
         finally:
             counts = tail.finish()
             os.environ.pop("NOISECORR_PROGRESS", None)
+            log.unlink(missing_ok=True)
         seconds = time.perf_counter() - start
         previous[name] = round(seconds, 1)
         rows.append((name, seconds, counts["trained"], counts["loaded"]))
@@ -207,21 +262,47 @@ def _prepare_for_book(nb) -> None:
 
 
 def stage_book(profile: str) -> Path:
-    """Copy the book's sources and plotly.js (for offline figures) into the stage tree."""
+    """Copy the book's sources, plotly.js (offline figures) and MathJax (offline formulas) into the
+    stage tree."""
     import plotly
+    import yaml
 
     stage = stage_dir(profile)
     for name in BOOK_FILES:
         shutil.copy2(ROOT / name, stage / name)
+    if profile != "full":   # every page says, at its top, that its numbers come from a small profile
+        config = yaml.safe_load((ROOT / "_config.yml").read_text())
+        config.setdefault("html", {})["announcement"] = small_profile_banner(profile)
+        (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     for item in (ROOT / "book").iterdir():
         if item.suffix in (".md", ".bib"):
             shutil.copy2(item, stage / "book" / item.name)
     static = stage / "book" / "_static"
-    if static.exists():
-        shutil.rmtree(static)
-    shutil.copytree(ROOT / "book" / "_static", static)
+    for item in static.iterdir() if static.exists() else ():
+        if item.name != DOWNLOADS:   # what the notebooks wrote for readers (figure data, table archives)
+            shutil.rmtree(item) if item.is_dir() else item.unlink()
+    shutil.copytree(ROOT / "book" / "_static", static, dirs_exist_ok=True)
     shutil.copy2(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static)
+    mathjax = static / "mathjax"          # MathJax 3 with SVG output: one file, no fonts to fetch
+    mathjax.mkdir(exist_ok=True)
+    for name in ("es5/tex-svg.js", "LICENSE"):
+        shutil.copy2(_mathjax_dir() / name, mathjax / Path(name).name)
     return stage
+
+
+def small_profile_banner(profile: str) -> str:
+    return (f"This copy was built with the “{profile}” profile: fewer networks and images than the "
+            "published book, so its numbers and verdicts test the pipeline, not the claims of the sources.")
+
+
+def _mathjax_dir() -> Path:
+    """MathJax 3's distribution, from the PyPI package django-static-mathjax (requirements-nodeps.txt)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        raise BuildError("MathJax is not installed; pip install --no-deps -r requirements-nodeps.txt")
+    return Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax"
 
 
 def jupyter_book(profile: str) -> Path:
@@ -250,6 +331,7 @@ def main(argv=None) -> int:
                         help="send training, kernels and attacks to this dask scheduler (tcp://host:8786; "
                              "default: DASK_SCHEDULER_ADDRESS)")
     args = parser.parse_args(argv)
+    _terminate_on_sigterm()
     if args.scheduler:
         os.environ["DASK_SCHEDULER_ADDRESS"] = args.scheduler
     try:
@@ -277,6 +359,11 @@ def main(argv=None) -> int:
     except Exception as err:  # papermill's execution errors carry the failing cell
         print(f"error: {type(err).__name__}: {str(err).strip().splitlines()[-1][:300]}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"[{args.profile}] stopped; finished chapters and caches are kept", file=sys.stderr)
+        return 130
+    finally:
+        _stop_children()
     print(f"[{args.profile}] built in {time.perf_counter() - start:.0f} s")
     print(index.relative_to(ROOT))
     return 0

@@ -11,8 +11,9 @@ HTML = build.html_dir("ci")
 
 @pytest.fixture(scope="module")
 def pages():
-    html = built_book("ci")
-    return {p.relative_to(html).as_posix(): p.read_text() for p in html.rglob("*.html")}
+    html = built_book("ci")   # the book's pages, not the downloads it serves (e.g. the blind-spot report)
+    return {p.relative_to(html).as_posix(): p.read_text() for p in html.rglob("*.html")
+            if not p.relative_to(html).as_posix().startswith("_static/")}
 
 
 def test_every_notebook_became_a_page(pages):
@@ -61,3 +62,53 @@ def test_chapters_open_with_a_summary_and_number_every_figure_and_table(pages, p
 def test_no_dead_widget_controls(pages):
     for name, html in pages.items():
         assert "application/vnd.jupyter.widget-view+json" not in html, name
+
+
+def test_every_figure_links_the_numbers_it_draws(pages):
+    """Each figure has a "data (CSV)" link to a file the book serves, whose values are the figure's
+    (checked on the first trace's y of every figure that draws a y), and each chapter page links
+    its tables as one zip archive."""
+    import csv
+    import io
+    import json
+    import zipfile
+
+    from noisecorr_utils.figures.render import _decoded
+
+    checked = 0
+    for name, html in pages.items():
+        if "Plotly.newPlot" not in html:
+            continue
+        plots = re.findall(r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*\{', html, flags=re.S)
+        links = re.findall(r'<p class="figure-data"><a href="\.\./(_static/downloads/[^"]+\.csv)" download>', html)
+        assert len(links) == html.count("Plotly.newPlot"), f"{name}: {len(links)} data links"
+        for traces, link in zip(plots, links):
+            rows = list(csv.DictReader(io.StringIO((HTML / link).read_text())))
+            first = json.loads(traces)[0]
+            first["y"] = _decoded(first.get("y"))
+            if isinstance(first.get("y"), list) and first.get("type", "scatter") in ("scatter", "bar") and rows:
+                ys = [r["y"] for r in rows if r["trace"] == (first.get("name") or "trace 1")][:len(first["y"])]
+                assert [str(v) for v in first["y"]] == ys or [float(v) for v in first["y"] if v is not None] == \
+                    [float(v) for v in ys if v != ""], f"{name}: {link} is not what the figure draws"
+                checked += 1
+        archive = re.search(r'<a href="\.\./(_static/downloads/[^"]+_tables\.zip)" download>', html)
+        assert archive, f"{name} links no table archive"
+        with zipfile.ZipFile(HTML / archive.group(1)) as z:
+            assert z.namelist() and all(n.endswith(".csv") for n in z.namelist())
+    assert checked >= 10
+
+
+def test_every_page_of_a_small_profile_says_so(pages):
+    banner = build.small_profile_banner("ci")
+    assert 'url=book/intro.html' in pages["index.html"]   # the root only redirects to a page that says so
+    shown = [name for name in pages if name.startswith("book/")]
+    assert len(shown) >= len(build.notebooks())
+    for name in shown:
+        assert banner in pages[name], f"{name} does not say it comes from the ci profile"
+
+
+def test_formulas_are_typeset_by_the_book_itself(pages):
+    html = pages["book/03_input_similarity.html"]
+    assert r"\(k^C\)" in html and r"\sum_{x" in html          # dollar maths became MathJax input
+    assert 'src="../_static/mathjax/tex-svg.js' in html
+    assert (HTML / "_static" / "mathjax" / "tex-svg.js").stat().st_size > 1_000_000

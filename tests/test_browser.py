@@ -241,3 +241,42 @@ def test_synthesis_chapter_controls(browser, server):
     assert after["state"][1] > 0 and after["shown"] == after["expected"]
     page.close()
     assert problems == []
+
+
+def test_formulas_are_typeset_offline(browser, server):
+    page, problems = open_page(browser, f"{server}/book/03_input_similarity.html")
+    page.wait_for_function("() => document.querySelectorAll('mjx-container svg').length > 3", timeout=30000)
+    typeset = page.evaluate("() => document.querySelectorAll('mjx-container svg').length")
+    page.close()
+    assert problems == [], "\n".join(problems)
+    assert typeset >= 5, f"only {typeset} formulas typeset"
+
+
+def test_the_blind_spot_report_opens_offline_with_every_figure_drawn(browser, server):
+    page, problems = open_page(browser, f"{server}/_static/downloads/your_networks/report/report.html")
+    figures = page.evaluate(FIGURE_STATE)
+    page.close()
+    assert problems == [], "\n".join(problems)
+    assert len(figures) == 2 and all(f["traces"] > 0 and f["drawn"] > 0 for f in figures), figures
+
+
+def test_the_published_archive_opens_offline_from_its_folder(browser, tmp_path):
+    """``make dist``'s archive, unpacked anywhere, is the book: its pages open from the files
+    (no server) with every figure drawn, and its manifest names every result table."""
+    import json
+    import tarfile
+
+    from noisecorr_utils import dist
+
+    path = dist.archive("ci", tmp_path)
+    with tarfile.open(path) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    root = next((tmp_path / "unpacked").iterdir())
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    assert manifest["profile"] == "ci" and "noise_verdicts.csv" in manifest["tables"]
+    for page_path in ("index.html", "book/02_noise_mnist.html"):
+        page, problems = open_page(browser, (root / page_path).as_uri())
+        figures = page.evaluate(FIGURE_STATE)
+        page.close()
+        assert problems == [], "\n".join(problems)
+        assert all(f["drawn"] > 0 for f in figures)

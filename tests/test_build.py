@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -14,6 +15,18 @@ def test_profiles_resolve_to_declared_parameters():
         for name, values in params.items():
             assert values["profile"] == profile
             assert set(values) <= set(build.declared_parameters(ROOT / "notebooks" / f"{name}.ipynb"))
+
+
+def test_every_notebook_is_valid_nbformat_with_cell_ids():
+    """Cell ids are required by nbformat 4.5 (a missing one is a warning today, an error tomorrow)."""
+    import json
+
+    import nbformat
+
+    for nb in build.notebooks():
+        raw = json.loads(nb.read_text())   # nbformat.read would add missing ids silently
+        assert all("id" in cell for cell in raw["cells"]), nb.name
+        nbformat.validate(nbformat.from_dict(raw))
 
 
 def test_unknown_profile(tmp_path):
@@ -144,3 +157,34 @@ def test_stages_count_exclusive_time_and_reach_the_stage_table(tmp_path, monkeyp
     by_stage, per_notebook = build.stage_table("x", jupyter_book_seconds=10.0)
     assert by_stage.stage.tolist() == ["kernels and N_S", "training", "jupyter-book"]
     assert by_stage.share.tolist() == [0.6, 0.3, 0.1] and len(per_notebook) == 3
+
+
+def test_a_kernel_refuses_a_package_from_another_checkout(monkeypatch, tmp_path):
+    from noisecorr_utils import parallel
+    from noisecorr_utils.studies import adversarial
+
+    env = build.kernel_environment("ci")
+    assert env["NOISECORR_CHECKOUT"] == str(ROOT) and env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
+    assert all(env[k] for k in ("NOISECORR_DATA", "NOISECORR_MODELS", "NOISECORR_RESULTS"))
+    monkeypatch.setattr(parallel, "die_with_parent", lambda: None)
+    monkeypatch.setenv("NOISECORR_BOOK", "1")
+    monkeypatch.setenv("NOISECORR_CHECKOUT", str(ROOT))
+    assert adversarial.Params.from_namespace({"profile": "ci"}).profile == "ci"
+    monkeypatch.setenv("NOISECORR_CHECKOUT", str(tmp_path))
+    with pytest.raises(ImportError, match="not from the checkout being built") as err:
+        adversarial.Params.from_namespace({"profile": "ci"})
+    assert "\n" not in str(err.value)
+
+
+def test_orphans_of_dead_builds_are_removed_and_live_ones_kept(tmp_path):
+    (tmp_path / "book").mkdir()
+    dead, live = 2 ** 22 + 12345, os.getpid()
+    files = {name: tmp_path / name for name in (f"book/.02_noise_mnist.abc_1.{dead}.tmp.ipynb",
+                                                 f"book/.02_noise_mnist.xyz.{live}.tmp.ipynb",
+                                                 f".progress-02_noise_mnist.{dead}.jsonl",
+                                                 f".progress-02_noise_mnist.{live}.jsonl", ".progress-old.jsonl")}
+    for path in files.values():
+        path.write_text("")
+    build._remove_orphans(tmp_path)
+    assert sorted(p.name for p in files.values() if p.exists()) == sorted(
+        [f".02_noise_mnist.xyz.{live}.tmp.ipynb", f".progress-02_noise_mnist.{live}.jsonl"])

@@ -11,10 +11,11 @@ from .cifar_bird import attractor_grid, class_share_bars, clutter_scatter, conse
 from .base import PALETTE, UNDEFINED, band_line, band_ys, image_grid, layout, menu, mosaic
 from .noise_mnist import (answer_histogram, attractor_map, confidence_histograms, kappa_curves, kappa_matrix,
                           noise_gallery, recipe_bars)
-from .render import GRID_SCRIPT, grid_figure, html, use_book_renderer, use_live_renderer
+from .render import GRID_SCRIPT, figure_data, grid_figure, html, use_book_renderer, use_live_renderer
 from .input_similarity import density_by_class, density_histograms, learning_curves, ratio_bars, registration_noise
 from .synthesis import ensemble_gains, kappa_by_factor, kappa_vs_gain, measure_scatter
 from .data_and_zoo import accuracy_by_arch, class_balance, training_curves
+from .your_networks import detection_bars, kappa_menu
 
 if os.environ.get("NOISECORR_BOOK") == "1":
     use_book_renderer()
@@ -26,7 +27,7 @@ def _count_as_plotting():
 
     for name, value in list(globals().items()):
         if callable(value) and getattr(value, "__module__", "").startswith(__name__ + ".") \
-                and not name.startswith("_") and name not in ("html", "grid_figure", "use_book_renderer",
+                and not name.startswith("_") and name not in ("html", "grid_figure", "figure_data", "use_book_renderer",
                                                               "use_live_renderer"):
             globals()[name] = staged("plotting")(value)
 

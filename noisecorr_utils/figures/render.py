@@ -154,3 +154,54 @@ def html(fig: go.Figure) -> "IPython.display.HTML":
     book = os.environ.get("NOISECORR_BOOK") == "1"
     renderer = pio.renderers["noisecorr_book" if book else "noisecorr_live"]
     return HTML(renderer.to_mimebundle(fig.to_dict())["text/html"])
+
+
+def figure_data(fig: go.Figure) -> "pandas.DataFrame":
+    """The numbers a figure draws, one row per point (per cell of a heatmap), in the state it is
+    first shown: trace, its type, x, y, z where the trace has them, and the error bars. Images
+    (PNG mosaics of inputs) are named, not expanded into pixels."""
+    import numpy as np
+    import pandas as pd
+
+    rows = []
+    for k, trace in enumerate(fig.data):
+        name = getattr(trace, "name", None) or f"trace {k + 1}"
+        get = lambda key: _decoded(getattr(trace, key, None)) if key in trace else None   # noqa: E731
+        if trace.type == "image":
+            rows.append({"trace": name, "type": "image", "note": "pixels: the PNG drawn in the figure"})
+            continue
+        z = get("z")
+        if z is not None and np.ndim(z) == 2:
+            xs, ys = get("x"), get("y")
+            for i, line in enumerate(z):
+                for j, value in enumerate(line):
+                    rows.append({"trace": name, "type": trace.type, "x": xs[j] if xs is not None else j,
+                                 "y": ys[i] if ys is not None else i, "z": value})
+            continue
+        columns = {key: get(key) for key in ("x", "y", "z", "text") if get(key) is not None
+                   and not isinstance(get(key), str)}
+        for bar in ("error_x", "error_y"):
+            e = get(bar)
+            if e is not None and e.array is not None:
+                columns[f"{bar}_plus"] = _decoded(e.array)
+                columns[f"{bar}_minus"] = _decoded(e.arrayminus if e.arrayminus is not None else e.array)
+        n = max((len(v) for v in columns.values()), default=0)
+        for i in range(n):
+            rows.append({"trace": name, "type": trace.type,
+                         **{key: (v[i] if i < len(v) else None) for key, v in columns.items()}})
+    return pd.DataFrame(rows)
+
+
+def _decoded(value):
+    """A trace property as plain values: plotly's typed arrays (``{"dtype", "bdata", "shape"}``, how
+    a figure read back from JSON holds numpy arrays) decoded."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if value.get("shape"):
+            arr = arr.reshape([int(n) for n in str(value["shape"]).split(",")])
+        return arr.tolist()
+    return value

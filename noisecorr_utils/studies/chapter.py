@@ -24,6 +24,7 @@ import functools
 import hashlib
 import io
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -31,15 +32,30 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import checks, progress, results
+from .. import checks, parallel, paths, progress, results
+from ..paths import DOWNLOADS, downloads_dir
 
 PACKAGE = Path(__file__).resolve().parents[1]
 LITERALS = (bool, int, float, str, list, tuple, dict, type(None))
 # What a parameter must be, checked when a Params is made (one line naming the value otherwise).
-COUNT = checks.positive_int            # a number of images, steps, resamples: 1 or more
-SEEDS = checks.seeds_for_ci            # a number of seeds behind a confidence interval: 2 or more
-SEED = checks.non_negative_int         # a random seed or an offset
-OPTIONAL = checks.optional_positive_int  # None (the recipe's, all of them) or 1 or more
+MAX_COUNT = 1_000_000   # images, steps, resamples: beyond this a chapter would run for days
+MAX_SEEDS = 100         # networks per group: beyond this a chapter would train for days
+
+
+def _bounded(check, low: int, limit: int):
+    def bounded(name, value):
+        value = check(name, value)
+        if value is not None and value > limit:
+            raise ValueError(f"{name}={value!r} is too large; allowed: {low} to {limit:,}")
+        return value
+    return bounded
+
+
+COUNT = _bounded(checks.positive_int, 1, MAX_COUNT)              # images, steps, resamples: 1 or more
+SEEDS = _bounded(checks.seeds_for_ci, 2, MAX_SEEDS)              # seeds behind a confidence interval: 2 or more
+NETWORKS = _bounded(checks.positive_int, 1, MAX_SEEDS)           # seeds of networks with no interval over them
+SEED = checks.non_negative_int                                   # a random seed or an offset
+OPTIONAL = _bounded(checks.optional_positive_int, 1, MAX_COUNT)  # None (the recipe's, all of them) or 1 or more
 
 
 def param(default, help: str, check=None):
@@ -82,6 +98,7 @@ class Params:
         """The parameters of a notebook: the values its parameter cell and papermill's injected
         cell left in ``namespace`` (``globals()``). A value papermill injected under a name that
         is no parameter (a typo: ``-p n_sed 3``) is an error, not a warning."""
+        in_build_kernel()
         known = set(cls.names())
         stray = sorted(k for k, v in namespace.items() if not k.startswith("_") and k not in known
                        and k not in ("In", "Out") and isinstance(v, LITERALS))
@@ -104,6 +121,19 @@ class Params:
             literal = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, str)) else repr(value)
             lines.append(f"{f.name}: {kind} = {literal}  # {f.metadata['help']}")
         return "\n".join(lines)
+
+
+def in_build_kernel() -> None:
+    """In the kernel of a book build (``NOISECORR_BOOK=1``): exit when the build does (a killed
+    build leaves nothing running), and refuse to run a ``noisecorr_utils`` that is not the
+    checkout being built (``NOISECORR_CHECKOUT``, set by the build)."""
+    if os.environ.get("NOISECORR_BOOK") != "1":
+        return
+    parallel.die_with_parent()
+    checkout = os.environ.get("NOISECORR_CHECKOUT")
+    if checkout and Path(checkout).resolve() != paths.ROOT:
+        raise ImportError(f"noisecorr_utils was imported from {paths.ROOT}, not from the checkout being built "
+                          f"({checkout}); install this checkout (pip install -e .) or build from {paths.ROOT}")
 
 
 @dataclass(frozen=True)
@@ -160,13 +190,42 @@ class Result:
 
         from .. import figures
 
-        glue(name, figures.html(self.figures[name]))
+        fig = self.figures[name]
+        shown = figures.html(fig)
+        if os.environ.get("NOISECORR_BOOK") == "1":   # the numbers behind it, linked under it
+            href = self._write_data(f"{name}.csv", figures.figure_data(fig).to_csv(index=False, lineterminator="\n"))
+            shown.data += (f'<p class="figure-data"><a href="{href}" download>data (CSV)</a>: the numbers '
+                           "this figure draws, as first shown</p>")
+        glue(name, shown)
+
+    def _write_data(self, filename: str, text: str | bytes) -> str:
+        from ..paths import atomic_path
+
+        target = downloads_dir(self.chapter) / filename
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(text if isinstance(text, bytes) else text.encode())
+        return f"../_static/{DOWNLOADS}/{self.chapter}/{filename}"
 
     def provenance(self):
-        """The page's provenance note: profile, parameters, commit, versions, machine."""
+        """The page's provenance note: profile, parameters, commit, versions, machine; in a book
+        build, with a link to every table of the chapter as CSV files in one zip archive."""
         from .. import provenance
 
-        return provenance.card(**self.params.as_dict())
+        archive = None
+        if os.environ.get("NOISECORR_BOOK") == "1" and self.tables:
+            archive = self._write_data(f"{self.chapter}_tables.zip", self.tables_zip())
+        return provenance.card(archive=archive, **self.params.as_dict())
+
+    def tables_zip(self) -> bytes:
+        """Every result table of the chapter as ``<name>.csv`` (as saved) in one zip archive."""
+        import zipfile
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, df in self.tables.items():
+                info = zipfile.ZipInfo(f"{name}.csv", date_time=(2026, 1, 1, 0, 0, 0))
+                z.writestr(info, self._csv.get(name) or results.table_csv(df), zipfile.ZIP_DEFLATED)
+        return buffer.getvalue()
 
     def save_tables(self) -> None:
         for name, df in self.tables.items():

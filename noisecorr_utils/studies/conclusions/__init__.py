@@ -63,9 +63,8 @@ def gather(profile: str) -> pd.DataFrame:
     """All verdicts of the chapters that have written their table for ``profile``, in book order."""
     parts = []
     for name, (title, page, anchor, source) in CHAPTERS.items():
-        path = results.table_path(profile, name)
-        if path.exists():
-            t = pd.read_csv(path, index_col=0, keep_default_na=False, na_values=[""])
+        t = results.read_table(profile, name)
+        if t is not None:
             t.insert(0, "chapter", title)
             t.insert(1, "source name", source)
             t["page"], t["anchor"] = page, [f"{anchor}-{i + 1}" for i in range(len(t))]

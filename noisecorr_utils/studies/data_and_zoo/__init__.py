@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ... import checks, data, figures, report, stats, zoo
-from ..chapter import COUNT, Result, TrainingParams, cached_run, param
+from ..chapter import NETWORKS, Result, TrainingParams, cached_run, param
 
 NAME = "data_and_zoo"
 MNIST_ARCHS = ("mlp", "lenet", "vgg", "allcnn")
@@ -17,10 +17,10 @@ CIFAR_ARCHS = ("airnet", "resnet")
 
 @dataclass(frozen=True)
 class Params(TrainingParams):
-    mnist_seeds: int = param(5, "seeds (independently initialised and shuffled models) per MNIST architecture", COUNT)
+    mnist_seeds: int = param(5, "seeds (independently initialised and shuffled models) per MNIST architecture", NETWORKS)
     mnist_archs: tuple[str, ...] = param(MNIST_ARCHS, "MNIST architectures of the zoo")
     cifar_archs: tuple[str, ...] = param(CIFAR_ARCHS, "CIFAR-10 architectures of the zoo")
-    cifar_seeds: int = param(3, "seeds per CIFAR-10 architecture", COUNT)
+    cifar_seeds: int = param(3, "seeds per CIFAR-10 architecture", NETWORKS)
 
     def check(self):
         for arch in checks.non_empty_list("mnist_archs", self.mnist_archs):
