@@ -37,6 +37,12 @@ def with_ci(m, lo=None, hi=None, percent: bool = True, digits: int | None = None
     return f"{head} [{scale * lo:.{d}f}, {scale * hi:.{d}f}]"
 
 
+def kappa_text(m, lo=None, hi=None) -> str:
+    """κ with its interval for a sentence; where κ is undefined (a network that gives one answer
+    to all the noise has chance agreement 1) the sentence says why instead of showing a dash."""
+    return "undefined (one network gives a single answer)" if _undefined(m) else with_ci(m, lo, hi, percent=False)
+
+
 def p_value(p: float, n_perm: int) -> str:
     """A permutation p-value; at its floor 1/(n_perm + 1) it is written ``≤ 0.002``."""
     if _undefined(p):
@@ -153,8 +159,13 @@ def verdict_markdown(table, prefix: str) -> str:
 
 def verdict_lines(table, prefix: str) -> str:
     """One line per claim for a chapter's summary box, each linking to its row: both verdicts."""
-    return "\n".join(f'- <a href="#{anchor(prefix, i)}">{r["claim"]}</a> ({r["source"]}): the figure '
-                     f'{_bold(r["figure verdict"])}, the finding {_bold(r["finding verdict"])}'
+    def blank(value) -> bool:   # a claim without a number of its source has no figure to test
+        return _undefined(value) or str(value).strip() in ("", "—", DASH)
+
+    return "\n".join(f'- <a href="#{anchor(prefix, i)}">{r["claim"]}</a>'
+                     + ("" if blank(r["source"]) else f' ({r["source"]})') + ": "
+                     + ("" if blank(r["figure verdict"]) else f'the figure {_bold(r["figure verdict"])}, ')
+                     + f'the finding {_bold(r["finding verdict"])}'
                      for i, r in enumerate(table.to_dict("records")))
 
 

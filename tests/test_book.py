@@ -112,3 +112,17 @@ def test_formulas_are_typeset_by_the_book_itself(pages):
     assert r"\(k^C\)" in html and r"\sum_{x" in html          # dollar maths became MathJax input
     assert 'src="../_static/mathjax/tex-svg.js' in html
     assert (HTML / "_static" / "mathjax" / "tex-svg.js").stat().st_size > 1_000_000
+
+
+def test_prose_shows_no_seams_of_its_templates(pages):
+    """The running text (tables, code and the provenance box left out) has no doubled words, no
+    dash standing in for a number, no empty "(—)" slots and no "at least 100%"."""
+    import html as entities
+
+    seams = [r"\b(\w{2,})\s+\1\b", r"(?:^|[\s(,])–(?:$|[\s,.;])", r"\(—\)", r"the figure —", r"at least 100%"]
+    for name, html in pages.items():
+        html = re.sub(r"<(script|style|table|pre|details)\b.*?</\1>", " ", html, flags=re.S)
+        for paragraph in re.findall(r"<p>(.*?)</p>", html, flags=re.S):
+            text = re.sub(r"\s+", " ", entities.unescape(re.sub(r"<[^>]+>", "", paragraph)))
+            found = [m.group(0) for seam in seams for m in re.finditer(seam, text, flags=re.I)]
+            assert not found, f"{name}: {found} in “{text[:200]}”"

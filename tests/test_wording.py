@@ -25,6 +25,19 @@ def test_ensemble_clause_flips_with_kappa(kappa, expected):
     assert expected in report.ensemble_clause(kappa)
 
 
+def test_an_undefined_kappa_is_explained_in_prose_not_dashed():
+    assert report.kappa_text(float("nan"), float("nan"), float("nan")) == "undefined (one network gives a single answer)"
+    assert report.kappa_text(0.371, 0.21, 0.52) == "0.37 [0.21, 0.52]" == report.with_ci(0.371, 0.21, 0.52, percent=False)
+
+
+def test_a_claim_without_a_source_number_is_listed_without_empty_slots():
+    table = pd.DataFrame([{"claim": "two MLPs agree", "source": "81%", "figure verdict": "fell short", "finding verdict": "holds"},
+                          {"claim": "beyond habits", "source": "—", "figure verdict": "—", "finding verdict": "fails"}])
+    first, second = report.verdict_lines(table, "noise-verdict").splitlines()
+    assert first == '- <a href="#noise-verdict-1">two MLPs agree</a> (81%): the figure **fell short**, the finding **holds**'
+    assert second == '- <a href="#noise-verdict-2">beyond habits</a>: the finding **fails**'
+
+
 def test_landis_koch_reading():
     assert [report.landis_koch(k) for k in (-0.1, 0.1, 0.3, 0.5, 0.7, 0.9)] == [
         "no more than chance", "slight", "fair", "moderate", "substantial", "almost perfect"]

@@ -178,8 +178,12 @@ def _registration(r: Result, p: Params) -> dict:
     r.text.update(canvas=str(p.canvas), reg_seeds=str(p.reg_seeds), reg_n_train=f"{p.reg_n_train:,}",
                   reg_n_test=f"{p.reg_n_test:,}", reg_n_queries=str(p.reg_n_queries), reg_top=f"{top:g}",
                   reg_precise=registration_task.precision_clause(rs["ratio_top"]))
-    for key in ("ratio_top", "slope_sigma", "slope_r"):
-        r.text[f"reg_{key}"] = report.with_ci(*rs[key], percent=False)
+    unmeasured = {"ratio_top": "not measured (no σ > 0)",
+                  "slope_sigma": "not measured (a slope needs two values of σ > 0)",
+                  "slope_r": "not measured (a slope needs two repeat counts)"}
+    for key, why in unmeasured.items():
+        text = report.with_ci(*rs[key], percent=False)
+        r.text[f"reg_{key}"] = why if text == report.DASH else text
     r.markdown["readings_clause"] = registration_task.readings_clause(rs["ratios"])
     return rs
 

@@ -128,7 +128,7 @@ def _pairs_in_words(r: Result, pairs: pd.DataFrame, headline: dict, z: zoo.Group
         slug = key.replace("–", "_").replace("·", "").replace(" ", "").replace("%", "").replace(".", "")
         r.text[f"po_{slug}"] = report.with_ci(row.p_o, row.p_o_lo, row.p_o_hi, digits=0)
         r.text[f"pe_{slug}"] = report.with_ci(row.p_e, row.p_e_lo, row.p_e_hi, digits=0)
-        r.text[f"k_{slug}"] = report.with_ci(row.kappa, row.kappa_lo, row.kappa_hi, percent=False)
+        r.text[f"k_{slug}"] = report.kappa_text(row.kappa, row.kappa_lo, row.kappa_hi)
         r.text[f"lk_{slug}"] = report.landis_koch(row.kappa)
     lenet, mlp = z.rows["lenet"], z.rows["mlp"]
     r.text["share8"] = report.with_ci(*share_of_class(headline[1.0], lenet, 8), digits=0)
