@@ -54,6 +54,10 @@ def run(p: Params) -> Result:
 def _compute(p: Params) -> Result:
     r = Result(NAME, p)
     classes = list(data.load("cifar10").classes)
+    # The run along training first, on the last seed: where no earlier chapter trained that seed
+    # (a small profile's zoo chapter trains the first), this run is the zoo's network, trained once.
+    kinds = [k for k in TRAJECTORY_KINDS if k in p.kinds] or list(p.kinds[:1])
+    along = trajectory(p.cifar_seeds - 1, kinds, p.n_trajectory, p.epochs, p.n_train)
     z = zoo.load_groups(specs(p.cifar_archs, p.cifar_seeds, p.epochs, p.n_train))
     catdog = zoo.load_groups({"cat/dog": catdog_specs(p.catdog_seeds, p.epochs, p.n_train)})
     gauss = answers(z.models, "gaussian", p.n_noise, [1.0], p.seed)[1.0]
@@ -70,7 +74,7 @@ def _compute(p: Params) -> Result:
         "favourite per seed": fav["favourite per seed"]}))
     r.markdown["favourite_clause"] = claims.favourite_clause(fav)
     _pairs(r, z, gauss)
-    _sweep_and_trajectory(r, p, z, classes)
+    _sweep_and_trajectory(r, p, z, classes, along, kinds)
     noise_images = noise.generate("gaussian", min(p.n_noise, TREE_NOISE), data.load("cifar10"), seed=p.seed)
     next_to = _spanning_trees(r, p, z, classes, noise_images)
     cd_ci = _catdog(r, catdog.models, noise_images)
@@ -97,16 +101,15 @@ def _pairs(r: Result, z: zoo.Groups, gauss: np.ndarray) -> None:
         "κ": [report.with_ci(q.kappa, q.kappa_lo, q.kappa_hi, percent=False) for q in pairs.itertuples()]}))
 
 
-def _sweep_and_trajectory(r: Result, p: Params, z: zoo.Groups, classes: list) -> None:
-    """Every noise kind at every contrast, and the answers along one airnet's training."""
+def _sweep_and_trajectory(r: Result, p: Params, z: zoo.Groups, classes: list, along, kinds) -> None:
+    """Every noise kind at every contrast, and the answers along one airnet's training (``along``:
+    ``trajectory``'s shares for ``kinds``)."""
     r.text["n_sweep"] = f"{p.n_sweep:,}"
     r.figures["fig_cifar_sweep"] = figures.attractor_grid(sweep(z.models, p.kinds, p.brightnesses, p.n_sweep, p.seed + 1),
                                                           [m.spec.label for m in z.models], p.kinds, p.brightnesses,
                                                           classes)
-    kinds = [k for k in TRAJECTORY_KINDS if k in p.kinds] or list(p.kinds[:1])
-    r.text["n_trajectory"] = f"{p.n_trajectory:,}"
-    r.figures["fig_cifar_trajectory"] = figures.trajectory(trajectory(0, kinds, p.n_trajectory, p.epochs, p.n_train),
-                                                           kinds, classes)
+    r.text.update(n_trajectory=f"{p.n_trajectory:,}", trajectory_seed=str(p.cifar_seeds - 1))
+    r.figures["fig_cifar_trajectory"] = figures.trajectory(along, kinds, classes)
 
 
 def _spanning_trees(r: Result, p: Params, z: zoo.Groups, classes: list, noise_images) -> dict:

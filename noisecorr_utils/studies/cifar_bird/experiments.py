@@ -77,11 +77,13 @@ def _trajectory_job(spec: zoo.ModelSpec, kinds, n: int):
 
 
 @staged("training")
-def trajectory(seed: int, kinds, n: int, epochs: int | None = None, n_train: int | None = None) -> np.ndarray:
+def trajectory(seed: int, kinds, n: int, epochs: int | None = None, n_train: int | None = None,
+               arch: str = "airnet") -> np.ndarray:
     """The share of each class in the answers to noise of each kind after every epoch of one
-    airnet run: (epochs, kinds, classes), cached. The run is the zoo's model of that seed (trained
-    in a one-thread worker like the zoo's, and stored in the zoo's cache if it is not there yet)."""
-    spec = zoo.ModelSpec("airnet", dataset="cifar10", seed=seed, epochs=epochs, n_train=n_train)
+    CIFAR-10 run of ``arch``: (epochs, kinds, classes), cached. The run is the zoo's model of that
+    seed (trained in a one-thread worker like the zoo's, and stored in the zoo's cache if it is not
+    there yet)."""
+    spec = zoo.ModelSpec(arch, dataset="cifar10", seed=seed, epochs=epochs, n_train=n_train)
     key = results.cache_key("trajectory", (noise, zoo, train), model=spec.key, kinds=list(kinds), n=n)
     if results.is_cached(key):
         return results.cached_array(key, None)
