@@ -11,6 +11,7 @@ from conftest import flip_byte
 
 from noisecorr_utils import data, explorer, noise, zoo
 from noisecorr_utils.paths import ROOT
+from noisecorr_utils.studies import adversarial, cifar_bird, input_similarity, noise_mnist, synthesis
 
 PY = sys.executable
 NB = str(ROOT / "notebooks" / "02_noise_mnist.ipynb")
@@ -36,44 +37,16 @@ CLI_CASES = {
                                            "is not writable (Not a directory); make it writable or point NOISECORR_DATA"),
     "a number of seeds that would run for days (papermill)": (PAPERMILL + ["-p", "cheap_seeds", "1000000000"],
                                                                "cheap_seeds=1000000000 is too large; allowed: 2 to 100"),
-    "an image count that would run for days (papermill)": (PAPERMILL + ["-p", "n_noise", "1000000000"],
-                                                            "n_noise=1000000000 is too large; allowed: 1 to 1,000,000"),
-    "brightness out of range (papermill)": (PAPERMILL + ["-y", "brightnesses: [0.5, 1.5]"],
-                                            "brightness=1.5 is outside (0, 1]"),
     "brightness list given as a string (papermill -p)": (PAPERMILL + ["-p", "brightnesses", "[0.5, 1.5]"],
                                                         "brightnesses='[0.5, 1.5]' must be a non-empty list"),
-    "unknown noise kind (papermill)": (PAPERMILL + ["-y", "kinds: [uniform, pink]"],
-                                       "unknown noise kind 'pink'; allowed: uniform, gaussian"),
-    "one seed where a CI is asked (papermill)": (PAPERMILL + ["-p", "cheap_seeds", "1"],
-                                                 "cheap_seeds=1: confidence intervals need at least 2 seeds"),
     "a parameter the chapter does not have (papermill -p)": (PAPERMILL + ["-p", "n_sed", "3"],
                                                              "'n_sed' is not a parameter of this chapter; allowed:"),
-    "non-positive epochs (papermill)": (PAPERMILL + ["-p", "epochs", "-1"], "epochs=-1 must be a positive integer"),
     "registration without the σ = 0 baseline (papermill)": (
         SIMILARITY + ["-y", "reg_sigmas: [1.0, 2.0]"], "reg_sigmas=[1.0, 2.0] must be a list holding 0 (the baseline)"),
-    "negative registration σ (papermill)": (SIMILARITY + ["-y", "reg_sigmas: [0.0, -1.0]"],
-                                            "sigma=-1.0 must be a non-negative number of pixels"),
-    "registration canvas smaller than a digit (papermill)": (SIMILARITY + ["-p", "canvas", "20"],
-                                                             "canvas=20 must be an integer in (28, 112]"),
-    "zero enforcement weight (papermill)": (SIMILARITY + ["-y", "enforce_weights: [0.0, 1.0]"],
-                                            "enforce_weights=[0.0, 1.0] must be a non-empty list of positive weights"),
-    "one enforcement seed (papermill)": (SIMILARITY + ["-p", "enforce_seeds", "1"],
-                                         "enforce_seeds=1: confidence intervals need at least 2 seeds"),
-    "registration epochs not a multiple of a repeat count (papermill)": (
-        SIMILARITY + ["-y", "reg_repeats: [1, 3]"], "reg_epochs=4 must be a multiple of every repeat count (got 3)"),
-    "label noise of 1 (papermill)": (SIMILARITY + ["-y", "label_noise: [0.0, 1.0]"], "label_noise=1.0 must be in [0, 1)"),
     "coloured noise with alpha out of range (papermill)": (CIFAR + ["-y", "kinds: [gaussian, 'colored:alpha3']"],
                                                            "alpha=3 of noise kind 'colored' is outside [0, 2]"),
-    "unknown CIFAR family (papermill)": (CIFAR + ["-y", "cifar_archs: [airnet, vit]"],
-                                         "unknown family 'vit'; allowed: airnet, resnet"),
-    "one seed of the large CNNs (papermill)": (PAPERMILL + ["-p", "large_seeds", "1"],
-                                               "large_seeds=1: confidence intervals need at least 2 seeds"),
     "more attacked images than test images (papermill)": (ADVERSARIAL + ["-p", "n_attack", "20000"],
                                                           "n_attack=20000 is more than the 10,000 test images"),
-    "one seed of the adversarial networks (papermill)": (ADVERSARIAL + ["-p", "network_seeds", "1"],
-                                                         "network_seeds=1: confidence intervals need at least 2 seeds"),
-    "unknown architecture of the factorial zoo (papermill)": (SYNTHESIS + ["-y", "grid_archs: [mlp, vit]"],
-                                                              "unknown architecture 'vit'; allowed: mlp, lenet, vgg, allcnn"),
     "one checkpoint is no ensemble (papermill)": (YOURS + ["-y", "checkpoints: [mine.pt2]"],
                                                    "checkpoints: an ensemble needs at least 2 models, got 1"),
     "a checkpoint file that does not exist (papermill)": (YOURS + ["-y", "checkpoints: [mine.pt2, theirs.pt2]"],
@@ -107,6 +80,50 @@ def test_cli_bad_input(case, tmp_path):
         assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert not (tmp_path / "models").exists(), "training started"
     assert not list(tmp_path.rglob("*.tmp*")), "a half-written file was left"
+
+
+# The same checks without a kernel: each chapter's Params refuses the value in one line (the
+# papermill cases above show that a notebook's parameter cell reaches these checks).
+PARAMS_CASES = {
+    "an image count that would run for days": (noise_mnist, dict(n_noise=1000000000),
+        "n_noise=1000000000 is too large; allowed: 1 to 1,000,000"),
+    "brightness out of range": (noise_mnist, dict(brightnesses=[0.5, 1.5]),
+        "brightness=1.5 is outside (0, 1]"),
+    "unknown noise kind": (noise_mnist, dict(kinds=["uniform", "pink"]),
+        "unknown noise kind 'pink'; allowed: uniform, gaussian"),
+    "one seed where a CI is asked": (noise_mnist, dict(cheap_seeds=1),
+        "cheap_seeds=1: confidence intervals need at least 2 seeds"),
+    "non-positive epochs": (noise_mnist, dict(epochs=-1),
+        "epochs=-1 must be a positive integer"),
+    "negative registration σ": (input_similarity, dict(reg_sigmas=[0.0, -1.0]),
+        "sigma=-1.0 must be a non-negative number of pixels"),
+    "registration canvas smaller than a digit": (input_similarity, dict(canvas=20),
+        "canvas=20 must be an integer in (28, 112]"),
+    "zero enforcement weight": (input_similarity, dict(enforce_weights=[0.0, 1.0]),
+        "enforce_weights=[0.0, 1.0] must be a non-empty list of positive weights"),
+    "one enforcement seed": (input_similarity, dict(enforce_seeds=1),
+        "enforce_seeds=1: confidence intervals need at least 2 seeds"),
+    "registration epochs not a multiple of a repeat count": (input_similarity, dict(reg_repeats=[1, 3]),
+        "reg_epochs=4 must be a multiple of every repeat count (got 3)"),
+    "label noise of 1": (input_similarity, dict(label_noise=[0.0, 1.0]),
+        "label_noise=1.0 must be in [0, 1)"),
+    "unknown CIFAR family": (cifar_bird, dict(cifar_archs=["airnet", "vit"]),
+        "unknown family 'vit'; allowed: airnet, resnet"),
+    "one seed of the large CNNs": (noise_mnist, dict(large_seeds=1),
+        "large_seeds=1: confidence intervals need at least 2 seeds"),
+    "one seed of the adversarial networks": (adversarial, dict(network_seeds=1),
+        "network_seeds=1: confidence intervals need at least 2 seeds"),
+    "unknown architecture of the factorial zoo": (synthesis, dict(grid_archs=["mlp", "vit"]),
+        "unknown architecture 'vit'; allowed: mlp, lenet, vgg, allcnn"),
+}
+
+
+@pytest.mark.parametrize("case", list(PARAMS_CASES))
+def test_chapter_params_bad_input(case):
+    chapter, overrides, message = PARAMS_CASES[case]
+    with pytest.raises(ValueError) as err:
+        chapter.Params(**overrides)
+    assert message in str(err.value) and "\n" not in str(err.value)
 
 
 FUNCTION_CASES = {
