@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from . import architectures, checks, data, noise, stats
-from .relations import error_consistency
+from .relations import auroc, error_consistency
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 NEAR_CHANCE = 0.10        # test accuracy within this of chance: the network is flagged
@@ -205,14 +205,6 @@ def check_outputs(net: Network, ds: data.Dataset) -> None:
 def _logits(net: Network, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
     with torch.no_grad():
         return torch.cat([net.module(x[i:i + batch]).float() for i in range(0, len(x), batch)])
-
-
-def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """Area under the ROC curve of a score that should be larger for ``positive`` (Mann–Whitney)."""
-    scores = np.concatenate([positive, negative])
-    ranks = pd.Series(scores).rank().to_numpy()
-    n_p, n_n = len(positive), len(negative)
-    return float((ranks[:n_p].sum() - n_p * (n_p + 1) / 2) / (n_p * n_n))
 
 
 def _boot(statistic, n: int, seed: int = 0) -> tuple[float, float]:

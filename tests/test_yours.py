@@ -92,8 +92,8 @@ def test_the_numbers_match_the_books_statistics(checkpoints):
     assert len(result["agreement"]) == 3
     correct = [yours._logits(n, ds.x_test[:300].float() / 255).argmax(1).numpy() == ds.y_test[:300].numpy() for n in nets]
     assert np.isclose(result["error_consistency"].iloc[0]["error consistency"], relations.error_consistency(correct[0], correct[1]))
-    assert yours.auroc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 1.0
-    assert yours.auroc(np.array([0.0, 1.0]), np.array([2.0, 3.0])) == 0.0
+    assert relations.auroc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 1.0
+    assert relations.auroc(np.array([0.0, 1.0]), np.array([2.0, 3.0])) == 0.0
 
 
 BAD = {
