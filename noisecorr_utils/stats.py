@@ -86,6 +86,48 @@ def bootstrap_ci(a, b, n_classes: int, n_boot: int = 1000, level: float = 0.95, 
 
 
 @staged("bootstraps")
+def pairwise_bootstrap(answers, n_classes: int, n_boot: int = 1000, level: float = 0.95, seed: int = 0):
+    """Percentile bootstrap over images for p_o and κ of every pair of rows of ``answers``
+    (models, n), one resample of the images shared by all pairs: {'p_o': (lo, hi), 'kappa': (lo, hi)},
+    each a symmetric (models, models) array with NaN on the diagonal (and for κ where a resample
+    leaves a pair with p_e = 1 in more than the tail). A resample is a vector of image counts, so
+    every pair's p_o and every model's answer shares are one matrix product: many models cost
+    little more than one pair of ``bootstrap_ci``. Error consistency is this κ on correct/wrong."""
+    a = _as_np(answers).astype(np.int64)
+    if a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"answers must be (models, images) with at least one image; got shape {a.shape}")
+    m, n = a.shape
+    rng = np.random.default_rng(seed)
+    i, j = np.triu_indices(m, 1)
+    one_hot = np.eye(n_classes)[a].transpose(1, 0, 2).reshape(n, m * n_classes)     # (images, models·classes)
+    same = (a[i] == a[j]).T.astype(float)                                            # (images, pairs)
+    p_o, p_e = np.empty((n_boot, len(i))), np.empty((n_boot, len(i)))
+    block = max(1, 2_000_000 // n)                                                   # resamples per block: bounded memory
+    for start in range(0, n_boot, block):
+        b = min(block, n_boot - start)
+        idx = rng.integers(0, n, size=(b, n))
+        weights = np.bincount((idx + np.arange(b)[:, None] * n).ravel(), minlength=b * n).reshape(b, n) / n
+        shares = (weights @ one_hot).reshape(b, m, n_classes)
+        p_o[start:start + b] = weights @ same
+        p_e[start:start + b] = np.einsum("bpk,bpk->bp", shares[:, i], shares[:, j])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kappa = np.where(p_e < 1 - 1e-12, (p_o - p_e) / (1 - p_e), np.nan)
+    q = [(1 - level) / 2, (1 + level) / 2]
+    out = {}
+    for name, values in (("p_o", p_o), ("kappa", kappa)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)                          # a pair never defined: NaN
+            bounds = np.nanquantile(values, q, axis=0) if len(i) else np.empty((2, 0))
+        mats = []
+        for bound in bounds:
+            mat = np.full((m, m), np.nan)
+            mat[i, j] = mat[j, i] = bound
+            mats.append(mat)
+        out[name] = tuple(mats)
+    return out
+
+
+@staged("bootstraps")
 def permutation_null(a, b, n_classes: int, n_perm: int = 500, seed: int = 0):
     """κ when b's answers are shuffled across images (same marginals, no pairing).
 

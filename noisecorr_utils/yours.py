@@ -39,6 +39,7 @@ DATASETS = ("mnist", "fashion_mnist", "cifar10")
 NEAR_CHANCE = 0.10        # test accuracy within this of chance: the network is flagged
 ALPHAS = (1.0, 10.0, 100.0)   # scales of uniform noise for Hein et al.'s confidence protocol
 N_BOOT = 500
+N_CONFIDENCE = 2000       # uniform-noise images per scale α, as the noise chapter's confidence section
 
 
 class ModelError(ValueError):
@@ -207,13 +208,6 @@ def _logits(net: Network, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
         return torch.cat([net.module(x[i:i + batch]).float() for i in range(0, len(x), batch)])
 
 
-def _boot(statistic, n: int, seed: int = 0) -> tuple[float, float]:
-    """95% percentile interval of ``statistic(idx)`` over a bootstrap of image indices."""
-    rng = np.random.default_rng(seed)
-    values = np.array([statistic(rng.integers(0, n, n)) for _ in range(N_BOOT)])
-    return tuple(np.nanquantile(values, [0.025, 0.975]).tolist())
-
-
 def study(nets: list[Network], ds: data.Dataset, kinds, brightnesses, n_noise: int, n_test: int,
           seed: int = 0) -> dict:
     """Every measurement of the report, as tables and a summary."""
@@ -227,12 +221,10 @@ def study(nets: list[Network], ds: data.Dataset, kinds, brightnesses, n_noise: i
     acc = pd.DataFrame({"network": labels, "test accuracy": correct.mean(1),
                         "flag": ["near chance: wrong input transform?" if a < 1 / k + NEAR_CHANCE else ""
                                  for a in correct.mean(1)]})
-    ec_rows = []
-    for i in range(len(nets)):
-        for j in range(i + 1, len(nets)):
-            lo, hi = _boot(lambda idx: error_consistency(correct[i, idx], correct[j, idx]), n_test, seed)
-            ec_rows.append({"a": labels[i], "b": labels[j], "error consistency": error_consistency(correct[i], correct[j]),
-                            "lo": lo, "hi": hi})
+    ec_ci = stats.pairwise_bootstrap(correct.astype(np.int64), 2, n_boot=N_BOOT, seed=seed)["kappa"]  # κ on right/wrong
+    ec_rows = [{"a": labels[i], "b": labels[j], "error consistency": error_consistency(correct[i], correct[j]),
+                "lo": ec_ci[0][i, j], "hi": ec_ci[1][i, j]}
+               for i in range(len(nets)) for j in range(i + 1, len(nets))]
     cells, pair_rows, answer_rows, detect_rows, thumbs = [], [], [], [], {}
     for c, kind in enumerate(kinds):
         for b in brightnesses:
@@ -248,15 +240,15 @@ def study(nets: list[Network], ds: data.Dataset, kinds, brightnesses, n_noise: i
                                     "favourite": ds.classes[int(counts.argmax())],
                                     "favourite share": counts.max() / n_noise, "mean confidence": conf[i].mean()})
             book = stats.pair_matrices(answers, k)   # the book's numbers: κ undefined beside a degenerate network
+            ci = stats.pairwise_bootstrap(answers, k, n_boot=N_BOOT, seed=seed)
             for i in range(len(nets)):
                 for j in range(i + 1, len(nets)):
-                    ci = stats.bootstrap_ci(answers[i], answers[j], k, n_boot=N_BOOT, seed=seed)
                     undefined = np.isnan(book["kappa"][i, j])
                     pair_rows.append({"kind": kind, "brightness": b, "a": labels[i], "b": labels[j],
-                                      "p_o": book["p_o"][i, j], "p_o_lo": ci["p_o"][0], "p_o_hi": ci["p_o"][1],
+                                      "p_o": book["p_o"][i, j], "p_o_lo": ci["p_o"][0][i, j], "p_o_hi": ci["p_o"][1][i, j],
                                       "p_e": book["p_e"][i, j], "kappa": book["kappa"][i, j],
-                                      "kappa_lo": np.nan if undefined else ci["kappa"][0],
-                                      "kappa_hi": np.nan if undefined else ci["kappa"][1]})
+                                      "kappa_lo": np.nan if undefined else ci["kappa"][0][i, j],
+                                      "kappa_hi": np.nan if undefined else ci["kappa"][1][i, j]})
             # noise detection: a larger score should mean "noise"
             vote = np.stack([(answers == cls).sum(0) for cls in range(k)]).max(0) / len(nets)
             test_vote = np.stack([(test_answers == cls).sum(0) for cls in range(k)]).max(0) / len(nets)
@@ -269,7 +261,7 @@ def study(nets: list[Network], ds: data.Dataset, kinds, brightnesses, n_noise: i
             cells.append((kind, b))
     pairs, answers_t, detection = pd.DataFrame(pair_rows), pd.DataFrame(answer_rows), pd.DataFrame(detect_rows)
     blind = _blind_spots(pairs, answers_t, detection)
-    hein = _hein(nets, ds, n_noise, seed)
+    hein = _hein(nets, ds, min(n_noise, N_CONFIDENCE), seed)
     return {"accuracy": acc, "error_consistency": pd.DataFrame(ec_rows), "noise_answers": answers_t,
             "agreement": pairs, "detection": detection, "blind_spots": blind, "confidence_scaled_noise": hein,
             "thumbnails": thumbs}
@@ -347,7 +339,8 @@ def report_html(result: dict, sentence: str, ds: data.Dataset, n_noise: int, n_t
                      for name, title in (("accuracy", "Test accuracy"), ("noise_answers", "Answers to noise"),
                                          ("agreement", "Agreement on noise (95% intervals by a bootstrap over images)"),
                                          ("error_consistency", "Error consistency on the test set (Geirhos et al., 2020)"),
-                                         ("confidence_scaled_noise", "Confidence on scaled uniform noise (Hein et al., 2019)"),
+                                         ("confidence_scaled_noise", f"Confidence on scaled uniform noise (Hein et al., 2019; "
+                                                                     f"{min(n_noise, N_CONFIDENCE):,} images per scale)"),
                                          ("detection", "Noise detection by the ensemble")))
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
             "<title>Blind-spot report</title><style>body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"

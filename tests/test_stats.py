@@ -68,6 +68,25 @@ def test_bootstrap_ci_of_p_o_matches_the_binomial_interval():
     assert ci["p_o"][0] == pytest.approx(p - half, abs=0.004) and ci["p_o"][1] == pytest.approx(p + half, abs=0.004)
 
 
+def test_pairwise_bootstrap_gives_each_pair_the_interval_of_bootstrap_ci():
+    """One shared resample for all pairs: each pair's interval is (up to resampling noise) the one
+    ``bootstrap_ci`` gives that pair alone; symmetric matrices with NaN on the diagonal."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    a = rng.integers(0, 10, n)
+    answers = np.stack([a, np.where(rng.random(n) < 0.6, a, rng.integers(0, 10, n)),
+                        np.where(rng.random(n) < 0.2, a, rng.integers(0, 3, n))])
+    ci = stats.pairwise_bootstrap(answers, 10, n_boot=2000, seed=1)
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        alone = stats.bootstrap_ci(answers[i], answers[j], 10, n_boot=2000, seed=2)
+        for name in ("p_o", "kappa"):
+            assert (ci[name][0][i, j], ci[name][1][i, j]) == pytest.approx(alone[name], abs=0.005)
+            assert ci[name][0][i, j] == ci[name][0][j, i]
+    assert np.isnan(ci["kappa"][0].diagonal()).all()
+    with pytest.raises(ValueError):
+        stats.pairwise_bootstrap(answers[:, :0], 10)
+
+
 def test_mean_ci_is_the_t_interval():
     values = [0.5, 0.7, 0.6, 0.9]
     m, lo, hi = stats.mean_ci(values)
