@@ -248,10 +248,32 @@ def stage_table(profile: str, jupyter_book_seconds: float | None = None):
     return by_stage, t
 
 
+WORDS_PER_MINUTE = 200     # MyST's own reading-speed default
+SECONDS_PER_FIGURE = 12    # the usual allowance for looking at a figure
+
+
+def reading_time(nb) -> tuple[int, int]:
+    """(minutes to read, figures) of a chapter notebook: its prose words at ``WORDS_PER_MINUTE``
+    plus ``SECONDS_PER_FIGURE`` per figure, rounded up; a glued value counts as one word."""
+    import math
+    import re
+
+    prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    figures = len(re.findall(r"^```\{glue:figure\}", prose, flags=re.MULTILINE))
+    words = len(re.findall(r"\w+", re.sub(r"\{glue:\w+\}`[^`]*`", "x", prose)))
+    return max(1, math.ceil(words / WORDS_PER_MINUTE + figures * SECONDS_PER_FIGURE / 60)), figures
+
+
 def _prepare_for_book(nb) -> None:
-    """Hide the parameter cells, and drop widget state (live widgets need a kernel; myst-nb
-    would otherwise load the widget manager from a CDN)."""
+    """Hide the parameter cells, drop widget state (live widgets need a kernel; myst-nb would
+    otherwise load the widget manager from a CDN), and put the reading time under the title."""
     nb.metadata.pop("widgets", None)
+    minutes, figures = reading_time(nb)
+    first = next((c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), None)
+    if first is not None:
+        title, _, rest = first.source.partition("\n")
+        shown = f", {figures} interactive figure{'s' if figures != 1 else ''}" if figures else ""
+        first.source = f"{title}\n\n*About {minutes} min to read{shown}.*\n{rest}"
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
         if "parameters" in tags or "injected-parameters" in tags:

@@ -62,8 +62,8 @@ FIGURE_STATE = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
 }))"""
 
 
-def open_page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def open_page(browser, url, width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
     problems = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
@@ -202,6 +202,47 @@ def test_figures_have_numbered_captions_and_no_layout_flaws(browser, server, pat
 
     assert not re.search(r"\bnan\b", text, flags=re.IGNORECASE), f"'NaN' shown on {path}"
     assert "{glue" not in text and problems == []
+
+
+FIT_FLAWS = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(gd => {
+  const box = e => e.getBoundingClientRect();
+  const hit = (a, b) => a.width > 0 && b.width > 0 && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const g = box(gd), title = gd.querySelector('.gtitle'), t = title ? box(title) : null, flaws = [];
+  const bar = gd.querySelector('.modebar');
+  if (t && bar && hit(t, box(bar))) flaws.push('the title runs under the toolbar');
+  const menus = Array.from(gd.querySelectorAll('.updatemenu-header-group')).map(box);
+  if (t && menus.some(m => hit(t, m))) flaws.push('a menu covers the title');
+  menus.forEach((m, i) => menus.slice(i + 1).forEach(n => { if (hit(m, n)) flaws.push('two menus overlap'); }));
+  for (const a of gd.querySelectorAll('.annotation')) if (menus.some(m => hit(m, box(a)))) flaws.push('a menu covers a panel title');
+  if (menus.some(m => m.right > g.right + 1)) flaws.push('a menu runs off the figure');
+  const page = Math.min(document.documentElement.clientWidth, box(document.querySelector('main') || document.body).right);
+  if (g.right > page + 1) flaws.push(`the figure is wider than the page (${Math.round(g.right)} > ${Math.round(page)} px)`);
+  if (t && (t.left < g.left - 1 || t.right > g.right + 1)) flaws.push('the title is clipped');
+  const notes = Array.from(gd.querySelectorAll('.annotation')).map(box);
+  notes.forEach((a, i) => notes.slice(i + 1).forEach(b => { if (hit(a, b)) flaws.push('two panel titles or notes overlap'); }));
+  const small = Array.from(gd.querySelectorAll('.xtick text, .ytick text, .annotation-text, .legendtext, .cbaxis text, .slider-labels text, .heatmap-label text, text.heatmap-label'))
+    .filter(e => box(e).width > 0).map(e => parseFloat(getComputedStyle(e).fontSize)).filter(s => s < 9);
+  if (small.length) flaws.push(`${small.length} labels under 9 px (smallest ${Math.min(...small)} px)`);
+  const caption = gd.closest('figure') && gd.closest('figure').querySelector('.caption-number');
+  return {figure: caption ? caption.textContent.trim() : (title ? title.textContent : '?'), flaws};
+})"""
+
+
+@pytest.mark.parametrize("width", [420, 1400])
+@pytest.mark.parametrize("path", [p for p in PAGES if p.startswith("book/")])
+def test_figures_fit_a_phone_and_a_desktop(browser, server, path, width):
+    """At 420 px and 1400 px: no title under the toolbar or a menu, no menus over each other or a
+    panel title, nothing wider than the page, no label under 9 px (issue 27)."""
+    page, problems = open_page(browser, f"{server}/{path}", width=width)
+    page.wait_for_timeout(600)   # render.FIT_SCRIPT refits after the first draw
+    figures = page.evaluate(FIT_FLAWS)
+    if width == 420:
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / (path.replace("/", "_").replace(".html", "-420px.png"))), full_page=True)
+    page.close()
+    flaws = [f"{f['figure']}: {', '.join(f['flaws'])}" for f in figures if f["flaws"]]
+    assert not flaws, f"{path} at {width} px:\n" + "\n".join(flaws)
+    assert problems == [], "\n".join(problems)
 
 
 GRID_CELLS = """(title) => { const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))

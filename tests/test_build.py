@@ -188,3 +188,16 @@ def test_orphans_of_dead_builds_are_removed_and_live_ones_kept(tmp_path):
     build._remove_orphans(tmp_path)
     assert sorted(p.name for p in files.values() if p.exists()) == sorted(
         [f".02_noise_mnist.xyz.{live}.tmp.ipynb", f".progress-02_noise_mnist.{live}.jsonl"])
+
+
+def test_reading_time_counts_prose_and_figures_and_goes_under_the_title():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# A chapter\n\n" + "word " * 390 + "{glue:text}`n_noise` {glue:text}`ex_po`"),
+                nbformat.v4.new_code_cell("r.glue()"),
+                nbformat.v4.new_markdown_cell("```{glue:figure} fig_a\nCaption.\n```\n\n```{glue:figure} fig_b\nCaption.\n```")]
+    minutes, figures = build.reading_time(nb)
+    assert figures == 2 and minutes == 3          # ~400 words at 200 a minute, and 2 × 12 s
+    build._prepare_for_book(nb)
+    assert nb.cells[0].source.startswith("# A chapter\n\n*About 3 min to read, 2 interactive figures.*\n")

@@ -114,3 +114,42 @@ def test_adversarial_charts_title_their_axes_and_switch_inputs():
             assert layout[axis].get("title", {}).get("text"), f"{axis} untitled in '{layout['title']['text']}'"
     grid = figures.examples(x, np.clip(x + 0.01, 0, 1), ["→ 1", "→ 2", "→ 3"])
     assert list(grid.layout.yaxis.ticktext) == ["original", "adversarial", "difference ×5"]
+
+
+def test_the_fit_script_rides_with_every_figure_and_the_toolbar_is_short():
+    """render.FIT_SCRIPT (titles and menus fitted to the screen width) is in every figure's HTML,
+    before the grid script, and the toolbar keeps only what a static figure uses."""
+    fig = figures.answer_histogram(_tables(1, 1, 2), ["a"], ["p"], ["0.5", "1"], [str(i) for i in range(10)])
+    html = pio.renderers["noisecorr_book"].to_mimebundle(fig.to_dict())["text/html"]
+    assert html.index("gd._ncFit = fit") < html.index("plotly_sliderchange")
+    assert '"lasso2d"' in html and '"select2d"' in html        # removed from the toolbar
+
+
+def test_dense_matrices_keep_labels_readable_and_undefined_is_neutral():
+    from noisecorr_utils.figures import style
+
+    k = np.full((2, 40, 40), 0.2)
+    fig = figures.kappa_matrix(k, [f"model {i}" for i in range(40)], [0.5, 1.0], "uniform")
+    assert fig.layout.xaxis.tickfont.size >= style.MIN_FONT and fig.layout.yaxis.tickfont.size >= style.MIN_FONT
+    undefined = fig.data[0].colorscale[0][1]
+    r, g, b = (int(undefined[i:i + 2], 16) for i in (1, 3, 5))
+    assert max(r, g, b) - min(r, g, b) < 8                     # a grey, not a colour that reads as a value
+
+
+def test_one_epoch_of_training_is_drawn_as_bars_not_a_lone_dot():
+    shares = np.random.default_rng(0).dirichlet(np.ones(10), (1, 2))
+    fig = figures.trajectory(shares, ["gaussian", "uniform"], [f"c{i}" for i in range(10)])
+    assert [t.type for t in fig.data] == ["bar"] and len(fig.data[0].x) == 10
+    assert len(fig.layout.updatemenus[0].buttons) == 2
+    many = figures.trajectory(np.repeat(shares, 3, axis=0), ["gaussian", "uniform"], [f"c{i}" for i in range(10)])
+    assert {t.type for t in many.data} == {"scatter"} and len(many.data) == 10
+
+
+def test_the_identity_line_on_a_log_axis_starts_above_zero():
+    import pandas as pd
+
+    table = pd.DataFrame({"sigma": [0.0, 2.0, 4.0, 2.0, 4.0], "repeats": [1] * 5, "seed": [0, 0, 0, 1, 1],
+                          "inherited": [0.0, 0.5, 1.1, 0.6, 1.0], "predicted (a)": [np.nan, 0.4, 0.9, np.nan, np.nan]})
+    fig = figures.registration_noise(table, ["a"])
+    line = next(t for t in fig.data if (t.name or "").startswith("y = σ"))
+    assert min(line.x) > 0 and min(line.y) > 0

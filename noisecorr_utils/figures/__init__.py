@@ -1,8 +1,8 @@
 """Figures: functions that take data and return a ``plotly.graph_objects.Figure``; no display
 and no file I/O. ``render`` puts them on the page (static HTML for the book, offline); the
 chart builders live by chapter (``data_and_zoo``, ``noise_mnist``, ``input_similarity``…, named as
-the chapters' study packages), with their shared pieces
-in ``base``."""
+the chapters' study packages), with their shared pieces in ``base`` and the style every figure
+follows (sizes, fonts, colour scales) in ``style``."""
 import os
 
 from .adversarial import distortion_histograms, examples, transfer_heatmaps, transfer_vs_kappa, unit_purity
@@ -11,7 +11,7 @@ from .cifar_bird import attractor_grid, class_share_bars, clutter_scatter, conse
 from .base import PALETTE, UNDEFINED, band_line, band_ys, image_grid, layout, menu, mosaic
 from .noise_mnist import (answer_histogram, attractor_map, confidence_histograms, kappa_curves, kappa_matrix,
                           noise_gallery, recipe_bars)
-from .render import GRID_SCRIPT, figure_data, grid_figure, html, use_book_renderer, use_live_renderer
+from .render import FIT_SCRIPT, GRID_SCRIPT, figure_data, grid_figure, html, use_book_renderer, use_live_renderer
 from .input_similarity import density_by_class, density_histograms, learning_curves, ratio_bars, registration_noise
 from .synthesis import ensemble_gains, kappa_by_factor, kappa_vs_gain, measure_scatter
 from .data_and_zoo import accuracy_by_arch, class_balance, training_curves

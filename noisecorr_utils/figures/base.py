@@ -8,22 +8,20 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 
-PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3",
-           "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD")
-UNDEFINED = "#E8C547"  # colour of undefined values (e.g. κ when both models answer one class)
-CONTROLS_TOP = 120     # top margin of a figure with menus: title first, then the menus, then the plot
+from .style import CONTROLS_TOP, FONT, MARGIN, PALETTE, TITLE_FONT, UNDEFINED  # noqa: F401 (re-exported)
 
 
 def layout(fig: go.Figure, title: str, height: int = 420, controls: bool = False) -> go.Figure:
     """Title at the top left of the figure, outside the plot; with ``controls`` the top margin
     leaves a row for menus between the title and the plot."""
     fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", y=0.985, yanchor="top", yref="container",
-                                 font=dict(size=15)),
-                      height=height, template="plotly_white", font=dict(size=13))
-    top = CONTROLS_TOP if controls else 60
+                                 font=dict(size=TITLE_FONT)),
+                      height=height, template="plotly_white", font=dict(size=FONT))
+    top = CONTROLS_TOP if controls else MARGIN["t"]
     margin = fig.layout.margin
-    fig.update_layout(margin=dict(l=margin.l if margin.l is not None else 70, r=margin.r if margin.r is not None else 20,
-                                  t=max(top, margin.t or 0), b=margin.b if margin.b is not None else 55))
+    fig.update_layout(margin=dict(l=margin.l if margin.l is not None else MARGIN["l"],
+                                  r=margin.r if margin.r is not None else MARGIN["r"],
+                                  t=max(top, margin.t or 0), b=margin.b if margin.b is not None else MARGIN["b"]))
     return fig
 
 

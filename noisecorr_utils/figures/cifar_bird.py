@@ -30,6 +30,15 @@ def trajectory(shares: np.ndarray, kinds, classes) -> go.Figure:
     for the noise kind. ``shares``: (epochs, kinds, classes)."""
     epochs = list(range(1, shares.shape[0] + 1))
     fig = go.Figure()
+    if len(epochs) == 1:   # a path of one point says nothing: the classes' shares after that epoch, as bars
+        fig.add_bar(x=list(classes), y=np.round(shares[0, 0], 4).tolist(), marker_color=PALETTE[0],
+                    hovertemplate="%{x}: %{y:.1%}<extra></extra>")
+        buttons = [dict(label=k, method="restyle", args=[{"y": [np.round(shares[0, i], 4).tolist()]}])
+                   for i, k in enumerate(kinds)]
+        fig.update_layout(updatemenus=[menu(buttons, name="kind")])
+        fig.update_yaxes(title="share of noise images", range=[0, 1], tickformat=".0%")
+        return layout(fig, "Where noise goes after the one epoch of training this profile runs (one airnet)",
+                      height=460, controls=True)
     for c, name in enumerate(classes):
         fig.add_scatter(x=epochs, y=np.round(shares[:, 0, c], 4).tolist(), mode="lines+markers", name=name,
                         line=dict(color=PALETTE[c % len(PALETTE)]),

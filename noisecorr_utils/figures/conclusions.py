@@ -10,6 +10,8 @@ from .base import UNDEFINED, layout
 VERDICT_COLOURS = {"reproduced": "#2E7D32", "holds": "#2E7D32", "exceeded": "#1565C0", "fell short": "#E65100",
                    "differs": "#E65100", "fails": "#C62828", "inconclusive": "#9E9E9E", "undecided": "#9E9E9E",
                    "not tested": "#FFFFFF", "degenerate": UNDEFINED, "—": "#F5F5F5"}
+LEGEND = (("reproduced", "holds"), ("exceeded",), ("fell short", "differs"), ("fails",), ("inconclusive", "undecided"),
+          ("not tested",), ("degenerate",), ("—",))   # the figure's verdicts, the finding's verdicts, one colour each
 
 
 def verdict_summary(points) -> go.Figure:
@@ -19,15 +21,17 @@ def verdict_summary(points) -> go.Figure:
     ``points``: ``studies.conclusions.summary_points``."""
     labels = [f"{s} · {c[:70]}{'…' if len(c) > 70 else ''}" for s, c in zip(points.source, points.claim)]
     y = list(range(len(points)))[::-1]
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.28, 0.72], horizontal_spacing=0.02,
-                        subplot_titles=("verdicts: figure | finding", "the finding's margin to its threshold"))
-    for col, level in enumerate(("figure verdict", "finding verdict")):
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.1, 0.9], horizontal_spacing=0.02)
+    for col, level in enumerate(("figure verdict", "finding verdict")):   # colours; the words are in the hover
         colours = [VERDICT_COLOURS.get(v, "#FFFFFF") for v in points[level]]
-        fig.add_trace(go.Scatter(x=[col] * len(points), y=y, mode="markers+text", text=list(points[level]),
-                                 textposition="middle right", textfont=dict(size=9),
+        fig.add_trace(go.Scatter(x=[col] * len(points), y=y, mode="markers", text=list(points[level]),
                                  marker=dict(symbol="square", size=12, color=colours, line=dict(width=1, color="#555")),
                                  customdata=labels, showlegend=False,
                                  hovertemplate="%{customdata}<br>" + level + ": %{text}<extra></extra>"), 1, 1)
+    for names in LEGEND:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=" / ".join("no number to test" if n == "—" else n for n in names),
+                                 marker=dict(symbol="square", size=12, color=VERDICT_COLOURS[names[0]],
+                                             line=dict(width=1, color="#555"))), 1, 1)
     margin = points.margin.to_numpy(float)
     err_hi = points.margin_hi.to_numpy(float) - margin
     err_lo = margin - points.margin_lo.to_numpy(float)
@@ -40,9 +44,12 @@ def verdict_summary(points) -> go.Figure:
     fig.add_vline(x=0, line=dict(color="#333", dash="dot"), row=1, col=2)
     finite = np.abs(np.concatenate([points.margin_lo, points.margin_hi]).astype(float))
     limit = float(np.nanquantile(finite[np.isfinite(finite)], 0.9)) * 1.1 if np.isfinite(finite).any() else 1.0
-    fig.update_xaxes(range=[-0.6, 1.8], showticklabels=False, showgrid=False, row=1, col=1)
-    fig.update_xaxes(range=[-limit, limit], title_text="margin (the quantity's units; > 0: the side the finding needs)",
+    fig.update_xaxes(range=[-0.7, 1.7], tickvals=[0, 1], ticktext=["figure", "finding"], tickangle=-90, side="top",
+                     showgrid=False, row=1, col=1)
+    fig.update_xaxes(range=[-limit, limit], title_text="the finding's margin to its threshold, 95% CI<br>"
+                                                       "(the quantity's units; > 0: the side the finding needs)",
                      row=1, col=2)
     fig.update_yaxes(tickvals=y, ticktext=labels, tickfont=dict(size=9), row=1, col=1)
-    fig.update_layout(margin=dict(l=20))
-    return layout(fig, "Every claim: both verdicts and the finding's margin", height=max(420, 18 * len(points) + 140))
+    fig.update_layout(margin=dict(l=20, b=150), legend=dict(orientation="h", x=0, y=-60 / (18 * len(points)),
+                                                            yanchor="top", title_text="verdict"))
+    return layout(fig, "Every claim: both verdicts and the finding's margin", height=max(480, 18 * len(points) + 260))

@@ -76,7 +76,7 @@ def registration_noise(table, readings) -> go.Figure:
     measured = [seed_ci(one[one.sigma == s]["inherited"], bounds=(0, np.inf)) for s in sigmas]
     band_line(fig, sigmas, *zip(*measured), "inherited noise (paired networks)", PALETTE[0],
               "σ = %{x}: %{y:.3f} px inherited<extra></extra>")
-    fig.add_scatter(x=[0, max(sigmas)], y=[0, max(sigmas)], mode="lines", name="y = σ (the targets' own noise)",
+    fig.add_scatter(x=sigmas, y=sigmas, mode="lines", name="y = σ (the targets' own noise)",   # σ > 0: a log axis
                     line=dict(color="grey", dash="dot"))
     with_kernel = table[table.filter(like="predicted").notna().any(axis=1)]
     top = with_kernel.sigma.max() if len(with_kernel) else max(sigmas)

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .base import CONTROLS_TOP, PALETTE, UNDEFINED, band_line, band_ys, image_grid, layout, menu
+from .style import KAPPA_SCALE, SELF, matrix_axes
 from .render import grid_figure
 
 
@@ -61,15 +62,14 @@ def kappa_matrix(kappas, labels, brightnesses, kind: str) -> go.Figure:
     fig = go.Figure()
     fig.add_heatmap(z=undefined(kappas[-1]), x=labels, y=labels, colorscale=[[0, UNDEFINED], [1, UNDEFINED]],
                     showscale=False, hovertemplate="%{y} vs %{x}: κ undefined<extra></extra>")
-    fig.add_heatmap(z=eye, x=labels, y=labels, colorscale=[[0, "#9a9a9a"], [1, "#9a9a9a"]], showscale=False,
+    fig.add_heatmap(z=eye, x=labels, y=labels, colorscale=[[0, SELF], [1, SELF]], showscale=False,
                     hoverinfo="skip")
-    fig.add_heatmap(z=z(kappas[-1]), x=labels, y=labels, zmin=-limit, zmax=limit, zmid=0, colorscale="RdBu_r",
+    fig.add_heatmap(z=z(kappas[-1]), x=labels, y=labels, zmin=-limit, zmax=limit, **KAPPA_SCALE,
                     colorbar=dict(title="κ"), hovertemplate="%{y} vs %{x}: κ = %{z:.2f}<extra></extra>")
-    for name, colour in (("κ undefined (both models answer one class)", UNDEFINED), ("a model with itself", "#9a9a9a")):
+    for name, colour in (("κ undefined (both models answer one class)", UNDEFINED), ("a model with itself", SELF)):
         fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(symbol="square", size=12, color=colour),
                         name=name)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", tickfont=dict(size=8), showgrid=False)
-    fig.update_xaxes(tickfont=dict(size=8), tickangle=-60, showgrid=False)
+    matrix_axes(fig)
     title = "Cohen's κ between every pair of models, {kind} noise at brightness {b:g}"
     steps = [dict(label=f"{b:g}", method="update",
                   args=[{"z": [undefined(k), eye, z(k)]}, {"title.text": title.format(kind=kind, b=b)}], )
@@ -88,8 +88,9 @@ def attractor_map(shares, groups, kinds, brightnesses, class_names) -> go.Figure
     a menu for the noise kind. ``shares[kind][group]`` is a (n_brightness, k) array."""
     cols = min(4, len(groups))
     rows = (len(groups) + cols - 1) // cols
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(groups), shared_yaxes=True,
-                        horizontal_spacing=0.03, vertical_spacing=0.1)
+    titles = [g.replace("·", "<br>") if len(g) > 6 else g for g in groups]   # "lenet<br>w2<br>perm": narrow panels
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True,
+                        horizontal_spacing=0.03, vertical_spacing=0.14)
     for g, group in enumerate(groups):
         fig.add_trace(go.Heatmap(z=np.round(np.asarray(shares[0][g]).T, 3), x=[f"{b:g}" for b in brightnesses],
                                  y=list(class_names), zmin=0, zmax=1, colorscale="Viridis", showscale=g == 0,
@@ -101,10 +102,11 @@ def attractor_map(shares, groups, kinds, brightnesses, class_names) -> go.Figure
                for k, kind in enumerate(kinds)]
     fig.update_layout(updatemenus=[menu(buttons, name="kind")])
     fig.update_yaxes(type="category", title_text="answer", col=1)
-    fig.update_xaxes(title_text="brightness", row=rows)
-    layout(fig, "Which class do the models call noise? Share of answers by brightness", height=260 * rows + 150,
-           controls=True)
-    fig.update_layout(margin=dict(l=70, r=20, t=150, b=50))
+    fig.update_xaxes(title_text="brightness", row=rows, col=1)
+    height = 260 * rows + 150
+    layout(fig, "Which class do the models call noise? Share of answers by brightness", height=height, controls=True)
+    fig.update_layout(margin=dict(l=70, r=20, t=170, b=50))
+    fig.update_layout(updatemenus=[dict(y=1 + 56 / (height - 170 - 50))])   # above panel titles of up to 3 lines
     return fig
 
 

@@ -13,7 +13,119 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
-CONFIG = {"displaylogo": False, "responsive": True}
+# The toolbar keeps what a reader of a static figure uses (save as PNG, zoom, pan, reset, autoscale):
+# lasso and box selection do nothing here, and a short toolbar leaves the title its row on a phone.
+CONFIG = {"displaylogo": False, "responsive": True,
+          "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d"]}
+
+# Every figure fits its container at any width (a phone's 420 px as a desktop's 1400 px): after
+# each draw, resize and title change, this script wraps the title into lines that clear plotly's
+# toolbar, and where the menus of the row above the plot would overlap each other or run off the
+# right edge, stacks them in rows; the top margin grows to hold both; numbers printed in heatmap
+# cells that plotly would shrink below 9 px are left to the hover. At widths where everything
+# fits, the figure is left exactly as designed.
+FIT_SCRIPT = """
+(function () {
+  var gd = document.getElementById('{plot_id}');
+  if (!gd || gd._ncFit) { return; }
+  var ROW = 38, GAP = 8;
+  function plain(s) { return s.replace(/<br>/g, ' ').replace(/<[^>]+>/g, ''); }
+  function wrap(text, font, room) {
+    var ctx = (wrap.canvas || (wrap.canvas = document.createElement('canvas'))).getContext('2d');
+    ctx.font = font.size + 'px ' + font.family;
+    var words = text.replace(/<br>/g, ' ').split(/\\s+/).filter(Boolean), lines = [], line = '';
+    for (var i = 0; i < words.length; i++) {
+      var next = line ? line + ' ' + words[i] : words[i];
+      if (line && ctx.measureText(plain(next)).width > room) { lines.push(line); line = words[i]; } else { line = next; }
+    }
+    if (line) { lines.push(line); }
+    return lines;
+  }
+  function cellLabels(width) {   // numbers printed in heatmap cells: hidden (still in the hover) below 9 px
+    var shown = Array.prototype.map.call(gd.querySelectorAll('.heatmap-label'),
+                                         function (e) { return e.tagName === 'text' ? e : e.querySelector('text'); })
+      .filter(function (e) { return e && e.getBoundingClientRect().width > 0; });
+    var tiny = shown.some(function (e) { return parseFloat(getComputedStyle(e).fontSize) < 9; });
+    if (tiny && !gd._ncHidden) {
+      var idx = [], saved = [];
+      gd.data.forEach(function (t, i) { if (t.type === 'heatmap' && t.texttemplate) { idx.push(i); saved.push(t.texttemplate); } });
+      gd._ncHidden = {width: width, idx: idx, saved: saved};
+      if (idx.length) { Plotly.restyle(gd, {texttemplate: ''}, idx); }
+    } else if (gd._ncHidden && width > gd._ncHidden.width + 40) {
+      var h = gd._ncHidden; gd._ncHidden = null;
+      if (h.idx.length) { Plotly.restyle(gd, {texttemplate: h.saved}, h.idx); }
+    }
+  }
+  function fit() {
+    var full = gd._fullLayout;
+    if (!full || gd._ncFitting || !gd.clientWidth) { return; }
+    var width = gd.clientWidth;
+    cellLabels(width);
+    if (!gd._ncBase) {
+      gd._ncBase = {top: full.margin.t, title: (gd.layout.title && gd.layout.title.text) || '', titleY: full.title.y,
+                    menus: (gd.layout.updatemenus || []).map(function (m) { return {x: m.x, y: m.y}; })};
+    }
+    var base = gd._ncBase, update = {}, extra = 0, rows = {}, size0 = full._size;
+    // menus: in their designed places where they fit, else stacked in rows from the left
+    var heads = Array.prototype.slice.call(gd.querySelectorAll('.updatemenu-header-group'));
+    if (heads.length === base.menus.length && heads.length > 0) {
+      var size = full._size, widths = heads.map(function (h) { return h.getBoundingClientRect().width; });
+      var lefts = base.menus.map(function (m) { return size.l + (m.x || 0) * size.w; });
+      var order = lefts.map(function (l, i) { return i; }).sort(function (a, b) { return lefts[a] - lefts[b]; });
+      var fits = order.every(function (i, n) {
+        var next = order[n + 1];
+        return lefts[i] + widths[i] <= width - 4 && (next === undefined || lefts[i] + widths[i] + 2 <= lefts[next]);
+      });
+      var row = 0, x = 4;
+      for (var k = 0; k < heads.length; k++) {
+        if (fits) { update['updatemenus[' + k + '].x'] = base.menus[k].x; rows[k] = 0; continue; }
+        if (x > 4 && x + widths[k] > width - 4) { row += 1; x = 4; }
+        update['updatemenus[' + k + '].x'] = (x - size.l) / size.w;
+        rows[k] = row;
+        x += widths[k] + GAP;
+      }
+      extra = fits ? 0 : row * ROW;
+    }
+    // the title: one line beside the toolbar where it fits, else wrapped to the full width below it
+    var bar = gd.querySelector('.modebar'), font = full.title.font, left = (full.title.x || 0) * width;
+    var barBox = bar ? bar.getBoundingClientRect() : null, barWidth = barBox ? barBox.width : 0;
+    var lines = wrap(base.title, font, width - left - barWidth - 16), below = 0;
+    if (lines.length > 1 && barBox) {
+      lines = wrap(base.title, font, width - left - 12);
+      below = Math.round(barBox.bottom - gd.getBoundingClientRect().top) + 8;
+    }
+    var top = base.top + extra + below + Math.max(0, lines.length - 1) * Math.round(font.size * 1.3);
+    update['title.text'] = lines.join('<br>');
+    update['title.y'] = below ? 1 - below / full.height : gd._ncBase.titleY;
+    update['margin.t'] = top;
+    var h = size0 ? size0.h - (top - full.margin.t) : 0;
+    for (var r in rows) { update['updatemenus[' + r + '].y'] = base.menus[r].y + rows[r] * ROW / h; }
+    var same = update['title.text'] === ((gd.layout.title && gd.layout.title.text) || '') && update['margin.t'] === full.margin.t;
+    for (var key in update) { if (key.indexOf('updatemenus') === 0) { same = false; break; } }
+    if (same) { return; }
+    gd._ncFitting = true;
+    function done() { gd._ncFitting = false; }
+    Plotly.relayout(gd, update).then(function () {
+      // plotly anchors a title of several lines by more than its first line: measure and nudge
+      cellLabels(width);   // the plot may have shrunk with the margin
+      var title = gd.querySelector('.gtitle');
+      if (!below || !title) { return; }
+      var over = barBox.bottom + 4 - title.getBoundingClientRect().top, now = gd._fullLayout;
+      if (over > 0) { return Plotly.relayout(gd, {'title.y': now.title.y - over / now.height, 'margin.t': now.margin.t + Math.ceil(over)}); }
+    }).then(done, done);
+  }
+  function retitle(text) {
+    if (gd._ncFitting || text === undefined || !gd._ncBase) { return; }
+    gd._ncBase.title = text; fit();
+  }
+  gd._ncFit = fit;
+  gd.on('plotly_relayout', function (e) { if (e) { retitle(e['title.text']); } });
+  gd.on('plotly_update', function (e) { if (e && e.layout) { retitle(e.layout['title.text']); } });
+  var timer = null;
+  window.addEventListener('resize', function () { clearTimeout(timer); timer = setTimeout(fit, 200); });
+  fit();
+})();
+"""
 
 # Plotly's sliders and menus can each restyle a figure, but two controls cannot be combined
 # (brightness × noise kind × model pair) without a kernel. A figure made by ``grid_figure``
@@ -57,7 +169,7 @@ class StaticBookRenderer(MimetypeRenderer):
 
     def to_mimebundle(self, fig_dict):
         html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, config=CONFIG,
-                           validate=False, default_width="100%", post_script=GRID_SCRIPT)
+                           validate=False, default_width="100%", post_script=[FIT_SCRIPT, GRID_SCRIPT])
         return {"text/html": html}
 
 
@@ -70,7 +182,7 @@ class LiveNotebookRenderer(MimetypeRenderer):
     def to_mimebundle(self, fig_dict):
         html = pio.to_html(fig_dict, include_plotlyjs=not self.loaded, full_html=False,
                            config=CONFIG, validate=False, default_width="100%",
-                           post_script=GRID_SCRIPT)
+                           post_script=[FIT_SCRIPT, GRID_SCRIPT])
         self.loaded = True
         return {"text/html": html}
 

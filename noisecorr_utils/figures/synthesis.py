@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .base import PALETTE, UNDEFINED, layout
+from .style import KAPPA_SCALE, kappa_limit, matrix_axes
 from .render import grid_figure
 
 
@@ -17,8 +18,7 @@ def kappa_by_factor(matrices: dict[str, np.ndarray], labels: list[str], orders: 
     """The κ of every pair of models (NaN: not comparable) for each noise setting of ``matrices``,
     rows and columns grouped by the factor chosen in a menu (``orders``: factor -> model order)."""
     settings, factors = list(matrices), list(orders)
-    finite = np.concatenate([m[np.isfinite(m)] for m in matrices.values()])
-    limit = max(0.05, float(np.abs(finite).max()) if len(finite) else 1.0)
+    limit = kappa_limit(np.concatenate([m.ravel() for m in matrices.values()]))
 
     def cell(m, order):
         sub = m[np.ix_(order, order)]
@@ -26,13 +26,12 @@ def kappa_by_factor(matrices: dict[str, np.ndarray], labels: list[str], orders: 
         return {"z": [_rounded(sub)], "x": [names], "y": [names]}
 
     cells = [[cell(matrices[s], orders[f]) for f in factors] for s in settings]
-    fig = go.Figure(go.Heatmap(zmin=-limit, zmax=limit, zmid=0, colorscale="RdBu_r", colorbar=dict(title="κ"),
+    fig = go.Figure(go.Heatmap(zmin=-limit, zmax=limit, **KAPPA_SCALE, colorbar=dict(title="κ"),
                                hoverongaps=False, hovertemplate="%{y}<br>%{x}<br>κ = %{z:.2f}<extra></extra>"))
     fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(symbol="square", size=12, color=UNDEFINED),
                     name="no κ: other label spaces, both answer one class, or a model with itself")
     fig.update_layout(plot_bgcolor=UNDEFINED, legend=dict(orientation="h", y=-0.32, x=0))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", tickfont=dict(size=7), showgrid=False)
-    fig.update_xaxes(tickfont=dict(size=7), tickangle=-60, showgrid=False)
+    matrix_axes(fig)
     layout(fig, "", height=860, controls=True)
     fig.update_layout(margin=dict(l=170, r=20, t=120, b=200))
     return grid_figure(fig, cells, ["noise", "grouped by"], [settings, factors], [0, 0], key=None,

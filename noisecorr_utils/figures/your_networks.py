@@ -5,6 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .base import layout
+from .style import KAPPA_SCALE
 
 
 def kappa_menu(pairs, labels) -> go.Figure:
@@ -19,7 +20,7 @@ def kappa_menu(pairs, labels) -> go.Figure:
         return np.round(m, 3).tolist()
 
     fig = go.Figure(go.Heatmap(z=matrix(*cells[0]), x=list(labels), y=list(labels), zmin=-1, zmax=1,
-                               colorscale="RdBu_r", colorbar=dict(title="κ"),
+                               **KAPPA_SCALE, colorbar=dict(title="κ"),
                                hovertemplate="%{y} vs %{x}: κ %{z}<extra></extra>"))
     layout(fig, "κ on noise between every two networks", height=500, controls=True)
     fig.update_layout(xaxis_title="network", yaxis_title="network",

@@ -102,7 +102,6 @@ def _compute(p: Params) -> Result:
     r.markdown["gallery_definitions"] = " ".join(f"*{k}*: {noise.DEFINITIONS[k]}." for k in p.kinds)
     _pairs_in_words(r, pairs, headline, z, verdicts)
     rep = representative_pairs(headline, z)
-    _worked_example(r, headline[1.0], rep["LeNet–LeNet"])
     _sweeps(r, p, z, rep)
     _null(r, p, headline[1.0], rep)
     _confidence(r, p, z)
@@ -141,13 +140,15 @@ def _pairs_in_words(r: Result, pairs: pd.DataFrame, headline: dict, z: zoo.Group
         r.markdown[key] = report.link("noise-verdict", verdicts, start)
 
 
-def _worked_example(r: Result, answers_full, pair: tuple[int, int]) -> None:
-    """p_o, p_e and κ of the representative LeNet pair, spelled out."""
+def _worked_example(r: Result, answers_shown, pair: tuple[int, int]) -> None:
+    """p_o, p_e and κ of the representative LeNet pair, spelled out, on the images whose table
+    the answer histogram first shows (so the numbers are its title's)."""
     i, j = pair
-    ex = stats.agreement(answers_full[i], answers_full[j], 10)
-    r.text.update(ex_po=report.pct(ex.observed, 1), ex_po_num=f"{ex.observed:.3f}", ex_pe_num=f"{ex.chance:.3f}",
-                  ex_pe=f"{ex.chance:.3f}", ex_kappa=report.num(ex.kappa, 3),
-                  ex_pa8=report.pct((answers_full[i] == 8).mean(), 1), ex_pb8=report.pct((answers_full[j] == 8).mean(), 1))
+    ex = stats.agreement(answers_shown[i], answers_shown[j], 10)
+    a, b = answers_shown[i], answers_shown[j]
+    r.text.update(ex_n=f"{len(a):,}", ex_po=report.pct(ex.observed, 1), ex_po_num=f"{ex.observed:.3f}",
+                  ex_pe_num=f"{ex.chance:.3f}", ex_pe=f"{ex.chance:.3f}", ex_kappa=report.num(ex.kappa, 3),
+                  ex_pa8=report.pct((a == 8).mean(), 1), ex_pb8=report.pct((b == 8).mean(), 1))
 
 
 def _sweeps(r: Result, p: Params, z: zoo.Groups, rep: dict) -> None:
@@ -161,6 +162,8 @@ def _sweeps(r: Result, p: Params, z: zoo.Groups, rep: dict) -> None:
         histogram_tables(answers_grid, shown), p.kinds, names, [f"{b:g}" for b in p.brightnesses], classes,
         state=[u, 1, len(p.brightnesses) - 1])
     r.text["n_sweep"] = f"{p.n_sweep:,}"
+    r.text["ex_brightness"] = f"{p.brightnesses[-1]:g}"
+    _worked_example(r, answers_grid[u][-1], rep["LeNet–LeNet"])   # the histogram's first state
     r.figures["fig_attractor_map"] = figures.attractor_map(attractor_shares(answers_grid, z), list(z.rows), p.kinds,
                                                            p.brightnesses, classes)
     r.figures["fig_kappa_matrix"] = figures.kappa_matrix(kappa_matrices(answers_grid, u), z.labels, p.brightnesses,

@@ -118,7 +118,7 @@ def kappa_predicts_gain(ensembles: pd.DataFrame, cell_of: list[Cell], n_boot: in
 
 
 SCORE_NAMES = {"auroc_confidence": "noise detection by confidence (AUROC)",
-               "auroc_disagreement": "noise detection by disagreement (AUROC over members' confidence)",
+               "auroc_disagreement": "noise detection by disagreement (AUROC)",
                "accuracy": "test accuracy", "nll": "negative log-likelihood",
                "ece": "calibration (expected calibration error)"}
 
