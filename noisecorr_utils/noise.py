@@ -109,7 +109,8 @@ RANGES = {"colored": {"alpha": (0.0, 2.0)}}
 GREY = ("uniform", "gaussian", "colored", "blurred", "salt_and_pepper", "bernoulli")
 
 DEFINITIONS = {
-    "colored": "Gaussian noise shaped to a 1/f^α power spectrum: α = 0 white, α = 2 like natural images",
+    "colored": r"Gaussian noise shaped to a $1/f^{\alpha}$ power spectrum: $\alpha = 0$ white, "
+               r"$\alpha = 2$ like natural images",
     "uniform": "every pixel drawn from U[0, 1]: mean 0.5, far brighter than a digit",
     "gaussian": "the data's own pixel mean and std, clipped to [0, 1]: dark like MNIST, no shape",
     "salt_and_pepper": "a flat image at the data's mean with 30% of pixels set to 0 or 1",

@@ -114,6 +114,19 @@ def test_formulas_are_typeset_by_the_book_itself(pages):
     assert (HTML / "_static" / "mathjax" / "tex-svg.js").stat().st_size > 1_000_000
 
 
+def test_no_formula_is_left_in_plain_text(pages):
+    """Every formula goes through MathJax: outside maths, code and scripts no page shows ``^``,
+    ``_{`` or ``Σ`` (e.g. a raw ``k^C`` or ``Σ_{x′}``)."""
+    import html as entities
+
+    for name, html in pages.items():
+        html = re.sub(r"<(script|style|pre|code|details)\b.*?</\1>", " ", html, flags=re.S)
+        html = re.sub(r'<(span|div) class="math[^"]*">.*?</\1>', " ", html, flags=re.S)
+        text = re.sub(r"\s+", " ", entities.unescape(re.sub(r"<[^>]+>", " ", html)))
+        found = [text[max(0, m.start() - 40):m.end() + 40] for m in re.finditer(r"\^|_\{|Σ", text)]
+        assert not found, f"{name}: formulas in plain text: {found[:3]}"
+
+
 def test_prose_shows_no_seams_of_its_templates(pages):
     """The running text (tables, code and the provenance box left out) has no doubled words, no
     dash standing in for a number, no empty "(—)" slots and no "at least 100%"."""
