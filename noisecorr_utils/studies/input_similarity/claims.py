@@ -17,7 +17,7 @@ def verdict_table(exact_error: float, n_exact: int, same_share, pixel_share: flo
     R = report.claim_row
     exact = (exact_error,) * 3
     rows = [
-        R("N_S in linear time equals the sum of pairwise k^C", None, "largest relative error", exact,
+        R("N_S in linear time equals the sum of pairwise similarities", None, "largest relative error", exact,
           Finding("the linear-time density equals the sum of the pairwise similarities", "largest relative error", 1e-4,
                   "below"), exact, 1, percent=False, bounds=(0, np.inf), finding_bounds=(0, np.inf),
           ours=f"max relative error {exact_error:.1e} ({n_exact} digits)", finding_ours=f"{exact_error:.1e}"),
