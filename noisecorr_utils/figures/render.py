@@ -65,11 +65,11 @@ FIT_SCRIPT = """
       gd._ncBase = {top: full.margin.t, title: (gd.layout.title && gd.layout.title.text) || '', titleY: full.title.y,
                     menus: (gd.layout.updatemenus || []).map(function (m) { return {x: m.x, y: m.y}; })};
     }
-    var base = gd._ncBase, update = {}, extra = 0, rows = {}, size0 = full._size;
+    var base = gd._ncBase, update = {}, extra = 0, rows = {}, size = full._size;
     // menus: in their designed places where they fit, else stacked in rows from the left
     var heads = Array.prototype.slice.call(gd.querySelectorAll('.updatemenu-header-group'));
     if (heads.length === base.menus.length && heads.length > 0) {
-      var size = full._size, widths = heads.map(function (h) { return h.getBoundingClientRect().width; });
+      var widths = heads.map(function (h) { return h.getBoundingClientRect().width; });
       var lefts = base.menus.map(function (m) { return size.l + (m.x || 0) * size.w; });
       var order = lefts.map(function (l, i) { return i; }).sort(function (a, b) { return lefts[a] - lefts[b]; });
       var fits = order.every(function (i, n) {
@@ -96,18 +96,19 @@ FIT_SCRIPT = """
     }
     var top = base.top + extra + below + Math.max(0, lines.length - 1) * Math.round(font.size * 1.3);
     update['title.text'] = lines.join('<br>');
-    update['title.y'] = below ? 1 - below / full.height : gd._ncBase.titleY;
+    update['title.y'] = below ? 1 - below / full.height : base.titleY;
     update['margin.t'] = top;
-    var h = size0 ? size0.h - (top - full.margin.t) : 0;
+    var h = size.h - (top - full.margin.t);
     for (var r in rows) { update['updatemenus[' + r + '].y'] = base.menus[r].y + rows[r] * ROW / h; }
-    var same = update['title.text'] === ((gd.layout.title && gd.layout.title.text) || '') && update['margin.t'] === full.margin.t;
-    for (var key in update) { if (key.indexOf('updatemenus') === 0) { same = false; break; } }
-    if (same) { return; }
+    function current(key) {   // the layout's value at a relayout key such as 'updatemenus[1].y'
+      return key.replace(/\[(\d+)\]/g, '.$1').split('.').reduce(function (o, k) { return o == null ? o : o[k]; }, gd.layout);
+    }
+    if (Object.keys(update).every(function (key) { return current(key) === update[key]; })) { return; }
     gd._ncFitting = true;
     function done() { gd._ncFitting = false; }
     Plotly.relayout(gd, update).then(function () {
-      // plotly anchors a title of several lines by more than its first line: measure and nudge
       cellLabels(width);   // the plot may have shrunk with the margin
+      // plotly anchors a title of several lines by more than its first line: measure and nudge
       var title = gd.querySelector('.gtitle');
       if (!below || !title) { return; }
       var over = barBox.bottom + 4 - title.getBoundingClientRect().top, now = gd._fullLayout;

@@ -143,9 +143,8 @@ def _pairs_in_words(r: Result, pairs: pd.DataFrame, headline: dict, z: zoo.Group
 def _worked_example(r: Result, answers_shown, pair: tuple[int, int]) -> None:
     """p_o, p_e and κ of the representative LeNet pair, spelled out, on the images whose table
     the answer histogram first shows (so the numbers are its title's)."""
-    i, j = pair
-    ex = stats.agreement(answers_shown[i], answers_shown[j], 10)
-    a, b = answers_shown[i], answers_shown[j]
+    a, b = answers_shown[pair[0]], answers_shown[pair[1]]
+    ex = stats.agreement(a, b, 10)
     r.text.update(ex_n=f"{len(a):,}", ex_po=report.pct(ex.observed, 1), ex_po_num=f"{ex.observed:.3f}",
                   ex_pe_num=f"{ex.chance:.3f}", ex_pe=f"{ex.chance:.3f}", ex_kappa=report.num(ex.kappa, 3),
                   ex_pa8=report.pct((a == 8).mean(), 1), ex_pb8=report.pct((b == 8).mean(), 1))
