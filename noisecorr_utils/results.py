@@ -82,6 +82,12 @@ def cached_text(key: dict, compute) -> str:
     return value
 
 
+def forget(key: dict, suffix: str = ".txt") -> None:
+    """Remove what is stored under ``key`` (``.txt``: ``cached_text``), so that the next call
+    computes it again."""
+    integrity.discard(_cache_file(key, suffix))
+
+
 def is_cached(key: dict, suffix: str = ".npy") -> bool:
     """Whether an intact result of ``key`` is stored (``.npy``: ``cached_array``, ``.npz``:
     ``store_arrays``); a damaged one is reported and counts as not stored."""

@@ -100,26 +100,35 @@ def test_a_result_survives_its_json_round_trip():
     assert again.to_json() == back.to_json()
 
 
-def test_a_chapter_runs_from_the_command_line_and_writes_the_books_tables(tmp_path, monkeypatch):
-    """``python -m noisecorr_utils.studies.noise_mnist --profile ci``, on a cold results cache (the
-    models the build trained), prints the verdict table and writes byte-identical tables to the
-    CI book build's (training itself is checked to be deterministic in ``test_zoo``)."""
+def test_a_chapter_runs_from_the_command_line_and_writes_the_books_tables(tmp_path):
+    """``python -m noisecorr_utils.studies.noise_mnist --profile ci`` prints the verdict table and
+    writes byte-identical tables to the CI book build's. It starts from the build's caches without
+    the chapter's own result, so ``run`` computes every table again from the cached noise answers
+    (those are checked cold by the build itself and by ``test_integrity``)."""
     import hashlib
     import os
+    import shutil
     import subprocess
     import sys
 
-    from noisecorr_utils import results
+    from noisecorr_utils import paths, results
 
     names = ["noise_verdicts", "noise_pair_summary", "noise_permutation_null"]
     built = {name: results.table_path("ci", name) for name in names}
     missing = [str(p) for p in built.values() if not p.exists()]
     if missing:
         pytest.fail(f"run the CI build first (make test does): missing {missing}")
+    shutil.copytree(paths.results_dir() / "cache", tmp_path / "results" / "cache")
     env = {**os.environ, "NOISECORR_RESULTS": str(tmp_path / "results")}
-    done = subprocess.run([sys.executable, "-m", "noisecorr_utils.studies.noise_mnist", "--profile", "ci"],
-                          capture_output=True, text=True, env=env, timeout=900)
-    assert done.returncode == 0, done.stderr[-2000:]
+    key = chapter.result_key("noise_mnist", profiles.chapter_params("ci", "noise_mnist"))
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("NOISECORR_RESULTS", env["NOISECORR_RESULTS"])
+        results.forget(key)
+        assert not results.is_cached(key, ".txt")
+        done = subprocess.run([sys.executable, "-m", "noisecorr_utils.studies.noise_mnist", "--profile", "ci"],
+                              capture_output=True, text=True, env=env, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert results.is_cached(key, ".txt")   # computed, not read back
     assert "two MLPs agree on noise" in done.stdout and "verdict" in done.stdout
     for name, path in built.items():
         again = tmp_path / "results" / "tables" / "ci" / f"{name}.csv"

@@ -24,7 +24,7 @@ CONFIG = {"displaylogo": False, "responsive": True,
 # right edge, stacks them in rows; the top margin grows to hold both; numbers printed in heatmap
 # cells that plotly would shrink below 9 px are left to the hover. At widths where everything
 # fits, the figure is left exactly as designed.
-FIT_SCRIPT = """
+FIT_SCRIPT = r"""
 (function () {
   var gd = document.getElementById('{plot_id}');
   if (!gd || gd._ncFit) { return; }
@@ -33,7 +33,7 @@ FIT_SCRIPT = """
   function wrap(text, font, room) {
     var ctx = (wrap.canvas || (wrap.canvas = document.createElement('canvas'))).getContext('2d');
     ctx.font = font.size + 'px ' + font.family;
-    var words = text.replace(/<br>/g, ' ').split(/\\s+/).filter(Boolean), lines = [], line = '';
+    var words = text.replace(/<br>/g, ' ').split(/\s+/).filter(Boolean), lines = [], line = '';
     for (var i = 0; i < words.length; i++) {
       var next = line ? line + ' ' + words[i] : words[i];
       if (line && ctx.measureText(plain(next)).width > room) { lines.push(line); line = words[i]; } else { line = next; }

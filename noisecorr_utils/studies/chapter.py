@@ -261,14 +261,20 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def cached_run(chapter: str, p: Params, compute, cache: bool = True) -> Result:
-    """``compute(p) -> Result``, cached under a key of the parameters (all but the profile's name),
-    the device and the package's code; the tables are saved under ``results/tables/<profile>/``
-    either way. A cold and a warm run return the same values (both read back from JSON)."""
+def result_key(chapter: str, p: Params) -> dict:
+    """The cache key of a chapter's whole result: its parameters (all but the profile's name), the
+    device and the package's code."""
     from .. import devices
 
-    key = results.cache_key(f"chapter-{chapter}", params={k: v for k, v in p.as_dict().items() if k != "profile"},
-                            device=str(devices.resolve()), code=code_fingerprint())
+    return results.cache_key(f"chapter-{chapter}", params={k: v for k, v in p.as_dict().items() if k != "profile"},
+                             device=str(devices.resolve()), code=code_fingerprint())
+
+
+def cached_run(chapter: str, p: Params, compute, cache: bool = True) -> Result:
+    """``compute(p) -> Result``, cached under ``result_key``; the tables are saved under
+    ``results/tables/<profile>/`` either way. A cold and a warm run return the same values (both
+    read back from JSON)."""
+    key = result_key(chapter, p)
     start = time.perf_counter()
     progress.STAGES.take()
 
