@@ -6,6 +6,7 @@ Every formatter writes an undefined value (NaN, None) as a dash, never as "nan".
 from __future__ import annotations
 
 import math
+import re
 
 DASH = "–"
 
@@ -109,12 +110,34 @@ def claim_row(claim: str, figure, quantity: str, estimate, finding, finding_esti
             "finding_range_hi": finding_bounds[1]}
 
 
+# What a reader sees for the identifiers the code uses (the CSV behind a table keeps the identifiers).
+READABLE = {"fashion_mnist": "Fashion-MNIST", "salt_and_pepper": "salt and pepper",
+            "within_between": "within/between-class variability (Papyan)", "spread_ratio": "spread ratio",
+            "participation_ratio": "participation ratio", "two_nn": "intrinsic dimension (TwoNN)",
+            "spectral_slope": "spectral slope", "high_frequency_share": "high-frequency share",
+            "edge_density": "edge density", "png_bytes": "PNG size (bytes)"}
+_SYMBOLS = {"p_o": "pₒ", "p_e": "pₑ"}   # the agreement symbols, subscripted as in the prose's maths
+_IDENTIFIER = re.compile(r"(?<![\w/.])(?:p_o|p_e|[a-z][a-z0-9]+(?:_[a-z0-9]+)+)(?![\w/]|\.\w)")   # not in a path
+
+
+def readable(text):
+    """``text`` as a reader should see it in a table: the agreement symbols subscripted (pₒ, pₑ),
+    known identifiers by name (``READABLE``), any other snake_case word with spaces."""
+    if not isinstance(text, str):
+        return text
+    return _IDENTIFIER.sub(lambda m: _SYMBOLS.get(m[0]) or READABLE.get(m[0]) or m[0].replace("_", " "), text)
+
+
 def md_table(df, index: bool = False) -> str:
     """A DataFrame as a Markdown table (for a numbered ``{table}`` caption in the book); undefined
-    cells as a dash."""
+    cells as a dash, identifiers in headers and text cells made ``readable``."""
     shown = df.copy()
     for col in shown.columns:
-        shown[col] = [DASH if _undefined(v) else v for v in shown[col]]
+        shown[col] = [DASH if _undefined(v) else readable(v) for v in shown[col]]
+    shown.columns = [readable(c) for c in shown.columns]
+    if index:
+        shown.index = [readable(i) for i in shown.index]
+        shown.index.name = readable(df.index.name)
     return shown.to_markdown(index=index)
 
 
@@ -152,8 +175,8 @@ def verdict_markdown(table, prefix: str) -> str:
                    f"<br>{r['finding rule']}{decide if r['finding verdict'] == 'undecided' else ''}")
         if r["figure verdict"] == "inconclusive":
             figure += decide
-        lines.append(f'| <span id="{anchor(prefix, i)}"></span>{i + 1} | {r["claim"]} | {r["source"]} | {r["ours"]} | '
-                     f"{figure} | {finding} |")
+        lines.append(readable(f'| <span id="{anchor(prefix, i)}"></span>{i + 1} | {r["claim"]} | {r["source"]} | '
+                              f"{r['ours']} | {figure} | {finding} |"))
     return "\n".join(lines)
 
 

@@ -59,6 +59,22 @@ def test_chapters_open_with_a_summary_and_number_every_figure_and_table(pages, p
         assert f'id="{target}"' in html, f"a claim links to a missing verdict row {target}"
 
 
+def test_every_table_has_a_numbered_caption_and_readable_words(pages):
+    """On every page, every table has a numbered caption, and no cell shows a code identifier
+    (``two_nn``, ``p_o``) outside code formatting: tables go through ``report.md_table``."""
+    import html as entities
+
+    for name, html in pages.items():
+        tables = re.findall(r"<table\b.*?</table>", html, flags=re.S)
+        numbered = [t for t in tables if re.search(r'<span class="caption-number">Table \d+ </span>', t)]
+        assert len(numbered) == len(tables), f"{name}: {len(tables) - len(numbered)} tables without a numbered caption"
+        for table in tables:
+            table = re.sub(r'<(code|span class="math[^"]*")\b.*?</(code|span)>', " ", table, flags=re.S)
+            text = entities.unescape(re.sub(r"<[^>]+>", " ", table))
+            raw = re.findall(r"(?<![\w/.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/]|\.\w)", text)
+            assert not raw, f"{name}: identifiers in a table: {sorted(set(raw))[:5]}"
+
+
 def test_no_dead_widget_controls(pages):
     for name, html in pages.items():
         assert "application/vnd.jupyter.widget-view+json" not in html, name

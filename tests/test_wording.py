@@ -139,3 +139,15 @@ def test_the_books_answer_follows_the_verdicts():
     assert "chance explains little of the agreement for 0 of 1 architectures and most of it for 1 of 1" in holds
     fails = conclusions.answer(table("fails", "undecided"))
     assert "fails for 1 of 1" in fails and "no factor raises agreement" in fails
+
+
+def test_tables_show_names_not_identifiers():
+    import pandas as pd
+
+    assert report.readable("p_e / p_o 0.8") == "pₑ / pₒ 0.8"
+    assert report.readable("two_nn") == "intrinsic dimension (TwoNN)"
+    assert report.readable("some_new_measure") == "some new measure"
+    kept = "N_S, x_2 and [CSV](../downloads/noise/noise_verdicts.csv) or noise_verdicts.csv"
+    assert report.readable(kept) == kept   # maths and paths stay as they are
+    table = report.md_table(pd.DataFrame({"p_o": [0.5], "measure": ["salt_and_pepper"], "n": [3]}))
+    assert "pₒ" in table and "salt and pepper" in table and "_" not in table

@@ -49,9 +49,10 @@ def _compute(p: Params) -> Result:
     r.markdown["all_table"] = "\n".join(
         ["| source | # | claim | the source's number | ours | the figure | the finding | in one line |",
          "|---|---|---|---|---|---|---|---|"]
-        + [f'| {v["source name"]} | <a href="{v["page"]}.html#{v["anchor"]}">{v["anchor"].rsplit("-", 1)[1]}</a> | '
-           f'{v["claim"]} | {v["source"]} | {v["ours"]} | **{v["figure verdict"]}** | **{v["finding verdict"]}** | '
-           f'{reading(v)} |' for v in table.to_dict("records")])
+        + [report.readable(f'| {v["source name"]} | <a href="{v["page"]}.html#{v["anchor"]}">'
+                          f'{v["anchor"].rsplit("-", 1)[1]}</a> | {v["claim"]} | {v["source"]} | {v["ours"]} | '
+                          f'**{v["figure verdict"]}** | **{v["finding verdict"]}** | {reading(v)} |')
+           for v in table.to_dict("records")])
     r.figures["fig_summary"] = figures.verdict_summary(summary_points(table))
     r.markdown["discrepancies"] = discrepancies(table)
     r.markdown["limitations"] = limitations(table)
