@@ -199,9 +199,27 @@ def training_labels(spec: ModelSpec, ds: data.Dataset | None = None) -> torch.Te
     return y
 
 
+# Networks whose state after every epoch is kept beside their weights: the CIFAR chapter's
+# along-training figure reads them instead of training the zoo's network a second time.
+SNAPSHOT_DATASETS = ("cifar10",)
+
+
 def _paths(spec: ModelSpec):
     stem = models_dir() / f"{spec.arch}-{spec.dataset}-{spec.key}"
     return stem.with_suffix(".pt"), stem.with_suffix(".json")
+
+
+def _epochs_path(spec: ModelSpec) -> Path:
+    return models_dir() / f"{spec.arch}-{spec.dataset}-{spec.key}.epochs.pt"
+
+
+def epoch_states(spec: ModelSpec) -> list[dict] | None:
+    """The state dict after every epoch of the cached model of ``spec`` (``SNAPSHOT_DATASETS``),
+    or None where they were not kept (a model trained before they were) or are damaged."""
+    if record(spec) is None:
+        return None
+    blob = integrity.read(_epochs_path(spec), "epoch snapshots")
+    return None if blob is None else torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
 
 
 def _file_sha256(path) -> str:
@@ -268,16 +286,26 @@ def prepare(spec: ModelSpec, model: nn.Module, ds: data.Dataset | None = None) -
 def train_spec(spec: ModelSpec, progress_bar: bool = False, on_epoch_end=None) -> tuple[bytes, dict]:
     """Train the model of ``spec`` from scratch; return its state dict (serialised, CPU) and its
     record without the weights' sha256. Pure computation — no cache is read or written — so any
-    executor can run it. ``on_epoch_end(epoch, model)`` observes the run (it must not train)."""
+    executor can run it. ``on_epoch_end(epoch, model)`` observes the run (it must not train). For
+    ``SNAPSHOT_DATASETS`` the record carries the state after every epoch (``store`` moves it to a
+    file of its own)."""
     ds = dataset(spec)
     device = devices.resolve()
     recipe = spec.recipe
     model = build(spec, ds)
     prepare(spec, model, ds)
     monitor = torch.randperm(len(ds.x_test), generator=torch.Generator().manual_seed(0))[:MONITOR]
+    states = []
+
+    def observe(epoch, m):
+        if spec.dataset in SNAPSHOT_DATASETS:
+            states.append({k: v.detach().cpu().clone() for k, v in m.state_dict().items()})
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, m)
+
     hist = train.fit(model, training_images(spec, ds), training_labels(spec, ds), recipe, seed=spec.seed,
                      x_test=ds.x_test[monitor], y_test=ds.y_test[monitor], progress=progress_bar,
-                     desc=spec.label, device=device, on_epoch_end=on_epoch_end)
+                     desc=spec.label, device=device, on_epoch_end=observe)
     model.spec = spec
     with train.threads(train.TRAIN_THREADS):
         test_accuracy = train.accuracy(model, ds.x_test, ds.y_test)
@@ -294,12 +322,21 @@ def train_spec(spec: ModelSpec, progress_bar: bool = False, on_epoch_end=None) -
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
     }
+    if states:
+        snapshots = io.BytesIO()
+        torch.save(states, snapshots)
+        rec["_epoch_states"] = snapshots.getvalue()
     return buffer.getvalue(), rec
 
 
 def store(spec: ModelSpec, weights_bytes: bytes, rec: dict) -> nn.Module:
-    """Write a trained model to the cache (weights, then the record) and return it loaded."""
+    """Write a trained model to the cache (its epoch snapshots if any, the weights, then the
+    record, which makes it count as cached) and return it loaded."""
     weights, meta = _paths(spec)
+    rec = dict(rec)
+    snapshots = rec.pop("_epoch_states", None)
+    if snapshots is not None:
+        integrity.write(_epochs_path(spec), snapshots)
     with atomic_path(weights) as tmp:
         tmp.write_bytes(weights_bytes)
         rec = {**rec, "weights_sha256": _file_sha256(tmp)}

@@ -76,7 +76,8 @@ def test_params_refuse_unknown_families_and_one_seed():
 def test_trajectory_run_is_the_zoo_model(tmp_path, monkeypatch, model_cache):
     """The along-training run stores its final network as the zoo's model of that seed, and it is
     the network the zoo trains itself: the same weights (on the small ResNet, the cheap CIFAR-10
-    network; the book runs it on airnet)."""
+    network; the book runs it on airnet). The zoo keeps every epoch's state, so the run is never
+    trained twice: replayed from those states, the shares are the ones recorded while training."""
     monkeypatch.setenv("NOISECORR_RESULTS", str(tmp_path / "results"))
     import torch
     from noisecorr_utils import zoo
@@ -89,3 +90,12 @@ def test_trajectory_run_is_the_zoo_model(tmp_path, monkeypatch, model_cache):
     fresh = torch.load(io.BytesIO(weights), weights_only=True)
     assert all(torch.equal(stored.state_dict()[k], v) for k, v in fresh.items())
     assert np.array_equal(study.trajectory(0, ["gaussian"], 20, epochs=2, n_train=256, arch="resnet"), shares)  # cached
+
+    states = zoo.epoch_states(spec)
+    assert len(states) == 2 and all(torch.equal(states[-1][k], v) for k, v in fresh.items())
+    monkeypatch.setenv("NOISECORR_RESULTS", str(tmp_path / "results-2"))   # the zoo's model, no trajectory yet
+    monkeypatch.setattr(zoo, "train_spec", lambda *a, **k: pytest.fail("trained the zoo's network again"))
+    assert np.array_equal(study.trajectory(0, ["gaussian", "uniform"], 20, epochs=2, n_train=256, arch="resnet")[:, :1],
+                          shares)
+
+

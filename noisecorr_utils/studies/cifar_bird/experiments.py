@@ -62,18 +62,40 @@ def sweep(models, kinds, brightnesses, n: int, seed: int) -> np.ndarray:
     return noise.cached_sweep(models, kinds, brightnesses, n, seed, "cifar10")
 
 
-def _trajectory_job(spec: zoo.ModelSpec, kinds, n: int):
+def _probe(kinds, n: int) -> dict:
     ds = data.load("cifar10")
-    images = {k: noise.generate(k, n, ds, seed=11) for k in kinds}
+    return {k: noise.generate(k, n, ds, seed=11) for k in kinds}
+
+
+def _shares(model, probe: dict) -> np.ndarray:
+    """Class shares of ``model``'s answers to each kind of the probe: (kinds, classes). In full
+    precision, as the network answers while it trains (it carries no spec then)."""
+    model.eval()
+    n_classes = data.load("cifar10").n_classes
+    return np.stack([stats.class_shares(train.predict_logits(model, x).argmax(1).numpy(), n_classes)
+                     for x in probe.values()])
+
+
+def _trajectory_job(spec: zoo.ModelSpec, kinds, n: int):
+    probe = _probe(kinds, n)
     shares = []
-
-    def record(epoch, m):
-        m.eval()
-        shares.append(np.stack([stats.class_shares(train.predict_logits(m, x).argmax(1).numpy(), ds.n_classes)
-                                for x in images.values()]))
-
-    weights, rec = zoo.train_spec(spec, on_epoch_end=record)
+    weights, rec = zoo.train_spec(spec, on_epoch_end=lambda epoch, m: shares.append(_shares(m, probe)))
     return np.stack(shares), weights, rec
+
+
+def _replayed(spec: zoo.ModelSpec, states: list, kinds, n: int) -> np.ndarray:
+    """``_trajectory_job``'s shares from the zoo's epoch snapshots of ``spec``: each state loaded
+    into the network as training left it (memory format, one thread), asked the same probe."""
+    probe = _probe(kinds, n)
+    model = zoo.build(spec)
+    out = []
+    with train.threads(train.TRAIN_THREADS):
+        for state in states:
+            model.load_state_dict(state)
+            if spec.recipe.channels_last:
+                model.to(memory_format=torch.channels_last)
+            out.append(_shares(model, probe))
+    return np.stack(out)
 
 
 @staged("training")
@@ -81,12 +103,15 @@ def trajectory(seed: int, kinds, n: int, epochs: int | None = None, n_train: int
                arch: str = "airnet") -> np.ndarray:
     """The share of each class in the answers to noise of each kind after every epoch of one
     CIFAR-10 run of ``arch``: (epochs, kinds, classes), cached. The run is the zoo's model of that
-    seed (trained in a one-thread worker like the zoo's, and stored in the zoo's cache if it is not
-    there yet)."""
+    seed: read from its epoch snapshots where the zoo kept them, else trained here (in a one-thread
+    worker like the zoo's) and stored in the zoo's cache, snapshots included."""
     spec = zoo.ModelSpec(arch, dataset="cifar10", seed=seed, epochs=epochs, n_train=n_train)
     key = results.cache_key("trajectory", (noise, zoo, train), model=spec.key, kinds=list(kinds), n=n)
     if results.is_cached(key):
         return results.cached_array(key, None)
+    states = zoo.epoch_states(spec)
+    if states is not None:
+        return results.cached_array(key, lambda: _replayed(spec, states, kinds, n))
     with parallel.pool(1) as executor:
         shares, weights, rec = executor.submit(_trajectory_job, spec, list(kinds), n).result()
     if zoo.record(spec) is None:
