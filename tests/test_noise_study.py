@@ -190,3 +190,26 @@ def test_hein_protocol_finds_the_smallest_alpha():
     # confidence ≥ 0.999 needs a logit gap of log(999·9) ≈ 9.1: s = 4·v·α ≥ 9.1
     expected = [next((a for a in alphas if 4 * v * a >= np.log(0.999 / 0.001 * 9)), np.inf) for v in (0.5, 1.0, 2.0)]
     assert list(got) == expected
+
+
+def test_hein_scales_of_a_zoo_model_are_computed_once_per_image_set(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("NOISECORR_RESULTS", str(tmp_path))
+
+    class Scaled(nn.Module):
+        spec = SimpleNamespace(key="test-model", recipe=SimpleNamespace(precision="fp32"))
+
+        def forward(self, x):
+            calls.append(len(x))
+            s = x.flatten(1).sum(1, keepdim=True)
+            return torch.cat([s, torch.zeros_like(s).repeat(1, 9)], 1)
+
+    calls = []
+    x = torch.rand(6, 1, 2, 2)
+    first = confidence.cached_scale_to_confidence(Scaled(), x, [1, 2, 4, 8])
+    assert len(calls) == 4   # one batch per scale
+    assert np.array_equal(confidence.cached_scale_to_confidence(Scaled(), x, [1, 2, 4, 8]), first) and len(calls) == 4
+    assert np.array_equal(first, confidence.scale_to_confidence(Scaled(), x, [1, 2, 4, 8]))
+    confidence.cached_scale_to_confidence(Scaled(), x * 0.5, [1, 2, 4, 8])   # other images: computed
+    assert len(calls) == 12

@@ -200,7 +200,7 @@ def hein_table(z: zoo.Groups, groups, x: torch.Tensor, alphas, level: float = 0.
     α·x reaches ``level`` confidence (``confidence.scale_to_confidence``), and the share of images that never do."""
     rows = []
     for g in groups:
-        per_model = [confidence.scale_to_confidence(z.models[r], x, alphas, level) for r in z.rows[g]]
+        per_model = [confidence.cached_scale_to_confidence(z.models[r], x, alphas, level) for r in z.rows[g]]
         medians = [float(np.median(a)) for a in per_model]
         finite = [m for m in medians if np.isfinite(m)]
         m, lo, hi = stats.mean_ci(finite, bounds=(0, np.inf)) if len(finite) >= 2 else (np.nan, np.nan, np.nan)

@@ -82,7 +82,7 @@ def hein_by_recipe(z: zoo.Groups, x_noise, alphas, level: float = 0.999, high: f
     for g, r in z.rows.items():
         arch, recipe = g.split("·", 1)
         models = [z.models[i] for i in r]
-        per_model = [confidence.scale_to_confidence(m, x_noise, alphas, level) for m in models]
+        per_model = [confidence.cached_scale_to_confidence(m, x_noise, alphas, level) for m in models]
         medians = [float(np.median(a)) for a in per_model if np.isfinite(np.median(a))]
         m, lo, hi = stats.seed_ci(medians, bounds=(0, np.inf)) if medians else (np.nan, np.nan, np.nan)
         above = stats.seed_ci(list((confidence.max_softmax(models, x_noise) > high).mean(1)), bounds=(0, 1))
