@@ -39,7 +39,7 @@ def noise_explorer(models, ds, kinds=None, n: int = 2000):
         table = stats.contingency(ans[0], ans[1], ds.n_classes)
         r = stats.from_table(table)
         fig.data[0].z = table
-        readout.value = (f"<b>p_o</b> = {r.observed:.1%} &nbsp; <b>p_e</b> = {r.chance:.1%} &nbsp; "
+        readout.value = (f"<b>pₒ</b> = {r.observed:.1%} &nbsp; <b>pₑ</b> = {r.chance:.1%} &nbsp; "
                          f"<b>κ</b> = {r.kappa:.3f} &nbsp; on {n:,} images")
 
     for control in (kind, brightness, model_a, model_b):

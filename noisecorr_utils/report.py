@@ -185,10 +185,10 @@ def verdict_lines(table, prefix: str) -> str:
     def blank(value) -> bool:   # a claim without a number of its source has no figure to test
         return _undefined(value) or str(value).strip() in ("", "—", DASH)
 
-    return "\n".join(f'- <a href="#{anchor(prefix, i)}">{r["claim"]}</a>'
-                     + ("" if blank(r["source"]) else f' ({r["source"]})') + ": "
-                     + ("" if blank(r["figure verdict"]) else f'the figure {_bold(r["figure verdict"])}, ')
-                     + f'the finding {_bold(r["finding verdict"])}'
+    return "\n".join(readable(f'- <a href="#{anchor(prefix, i)}">{r["claim"]}</a>'
+                              + ("" if blank(r["source"]) else f' ({r["source"]})') + ": "
+                              + ("" if blank(r["figure verdict"]) else f'the figure {_bold(r["figure verdict"])}, ')
+                              + f'the finding {_bold(r["finding verdict"])}')
                      for i, r in enumerate(table.to_dict("records")))
 
 
@@ -254,12 +254,12 @@ def chance_clause(chance_share: float, kappa_ci: tuple[float, float, float]) -> 
     m, lo, hi = kappa_ci
     share = pct(chance_share)
     if not _undefined(hi) and hi < 0.2:
-        return (f"almost entirely chance agreement: p_e accounts for {share} of p_o on average, and even the "
+        return (f"almost entirely chance agreement: pₑ accounts for {share} of pₒ on average, and even the "
                 f"largest mean κ, {with_ci(m, lo, hi, percent=False)}, is at most slight")
     if not _undefined(lo) and lo > 0.4:
-        return (f"far more than chance agreement: although p_e accounts for {share} of p_o on average, the "
+        return (f"far more than chance agreement: although pₑ accounts for {share} of pₒ on average, the "
                 f"largest mean κ is {with_ci(m, lo, hi, percent=False)}, {landis_koch(lo)} or better")
-    return (f"partly chance agreement: p_e accounts for {share} of p_o on average, and the largest mean κ, "
+    return (f"partly chance agreement: pₑ accounts for {share} of pₒ on average, and the largest mean κ, "
             f"{with_ci(m, lo, hi, percent=False)}, is {landis_koch(m)}")
 
 

@@ -332,7 +332,7 @@ def report_html(result: dict, sentence: str, ds: data.Dataset, n_noise: int, n_t
         rows.append(f"<tr><td>{r.kind}</td><td>{r.brightness:g}</td><td>{r.p_o:.1%}</td><td>{r.p_e:.1%}</td>"
                     f"<td>{r.kappa:.2f}</td><td>{r.confidence:.1%}</td><td>{r.favourites}</td>"
                     f"<td>{r['AUROC disagreement']:.2f}</td><td><img alt='noise' src='{thumb}' style='image-rendering:pixelated;height:40px'></td></tr>")
-    blind = ("<table><tr><th>noise</th><th>brightness</th><th>p_o</th><th>p_e</th><th>κ</th><th>confidence</th>"
+    blind = ("<table><tr><th>noise</th><th>brightness</th><th>pₒ</th><th>pₑ</th><th>κ</th><th>confidence</th>"
              "<th>favourite classes</th><th>AUROC of disagreement</th><th>examples</th></tr>" + "".join(rows) + "</table>")
     tables = "".join(f"<h2>{title}</h2>{result[name].to_html(index=False, float_format=lambda v: f'{v:.3f}')}"
                      f"<p><a href='{name}.csv'>{name}.csv</a></p>"

@@ -127,7 +127,7 @@ def test_noise_chapter_slider_and_menus_change_the_histogram(browser, server):
     choose(page, gd, 0, 1)
     after_kind = page.evaluate(GRID_Z)
     assert after_kind["state"][0] == 1 and after_kind["z"] == after_kind["expected"]
-    assert after_kind["title"] != after_slider["title"] and "p_o" in after_kind["title"]
+    assert after_kind["title"] != after_slider["title"] and "pₒ" in after_kind["title"]
     # the model-pair menu (second dropdown)
     choose(page, gd, 1, 1)
     after_pair = page.evaluate(GRID_Z)

@@ -22,7 +22,7 @@ def test_answer_histogram_has_slider_two_menus_the_whole_grid_and_a_title_per_ce
     assert np.array_equal(np.asarray(grid["cells"][2][1][0]), tables[2][1][0])
     assert np.array_equal(np.asarray(fig.data[0].z), tables[0][0][3])
     title = grid["titles"][2][1][0]
-    assert title.startswith("q, c, brightness 0.25: p_o") and "κ" in title
+    assert title.startswith("q, c, brightness 0.25: pₒ") and "κ" in title
     assert fig.layout.title.text == grid["titles"][0][0][3]
 
 

@@ -29,7 +29,7 @@ def answer_histogram(tables, kinds, pairs, brightnesses, class_names, state=None
     def title(kind, pair, b, table):
         r = from_table(np.asarray(table))
         k = "undefined" if r.kappa != r.kappa else f"{r.kappa:.2f}"
-        return f"{pair}, {kind}, brightness {b}: p_o {r.observed:.0%}, p_e {r.chance:.0%}, κ {k}"
+        return f"{pair}, {kind}, brightness {b}: pₒ {r.observed:.0%}, pₑ {r.chance:.0%}, κ {k}"
 
     cells = [[[np.asarray(t).tolist() for t in per_pair] for per_pair in per_kind] for per_kind in tables]
     titles = [[[title(k, p, b, t) for b, t in zip(brightnesses, per_pair)] for p, per_pair in zip(pairs, per_kind)]
@@ -210,6 +210,6 @@ def recipe_bars(table) -> "go.Figure":
         buttons.append(dict(label=recipe, method="update", args=[
             {"y": a["y"], "error_y.array": a["array"], "error_y.arrayminus": a["arrayminus"]},
             {"title.text": f"Agreement on noise under the {recipe} recipe"}]))
-    fig.update_layout(barmode="group", updatemenus=[menu(buttons, name="recipe")], yaxis_title="p_o, p_e, κ",
+    fig.update_layout(barmode="group", updatemenus=[menu(buttons, name="recipe")], yaxis_title="pₒ, pₑ, κ",
                       xaxis_title="architecture · noise · brightness", legend=dict(orientation="h", y=-0.35))
     return layout(fig, f"Agreement on noise under the {recipes[0]} recipe", height=520, controls=True)

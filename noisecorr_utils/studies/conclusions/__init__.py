@@ -163,7 +163,7 @@ def explain(row, table: pd.DataFrame) -> str:
                 "brightness.")
     if claim.startswith("…compared with ~10%"):
         return ("10% is the chance level of networks that answer uniformly; ours answer noise with strong class "
-                "habits, so their chance agreement p_e is higher — the book's main correction to the study.")
+                "habits, so their chance agreement pₑ is higher — the book's main correction to the study.")
     return "Unexplained by the measurements of this book."
 
 
