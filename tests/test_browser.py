@@ -303,12 +303,12 @@ def test_the_published_archive_opens_offline_from_its_folder(browser, tmp_path):
 
     from noisecorr_utils import dist
 
-    path = dist.archive("ci", tmp_path)
+    path = dist.archive(PROFILE, tmp_path)
     with tarfile.open(path) as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")
     root = next((tmp_path / "unpacked").iterdir())
     manifest = json.loads((root / "MANIFEST.json").read_text())
-    assert manifest["profile"] == "ci" and "noise_verdicts.csv" in manifest["tables"]
+    assert manifest["profile"] == PROFILE and "noise_verdicts.csv" in manifest["tables"]
     for page_path in ("index.html", "book/02_noise_mnist.html"):
         page, problems = open_page(browser, (root / page_path).as_uri())
         figures = page.evaluate(FIGURE_STATE)
