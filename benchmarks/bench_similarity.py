@@ -3,7 +3,10 @@
 1. K(x, x) for N samples three ways, side by side in this run: the per-sample backward loop of
    the official code (one backward per sample and per output), torch.func's vmap∘jacrev,
    and the project's layer-wise ``per_sample_gram``.
-2. N_S over |S| = 60,000 training images for 10,000 test + 10,000 noise queries (the chapter's
+2. N_S and the per-class N_S (10 sums) of 2,000 queries against 2,000 reference images two ways:
+   forward-mode products G(x)ᵀA_j (one jvp per output column and sum, the project's method
+   until December 2026) and the per-sample gradient factors (``similarity._traces``).
+3. N_S over |S| = 60,000 training images for 10,000 test + 10,000 noise queries (the chapter's
    workload), and the same with 10x fewer inputs, to check linear scaling.
 
     .venv/bin/python benchmarks/bench_similarity.py [--n 256] [--quick]
@@ -18,6 +21,8 @@ import argparse
 import torch
 
 from timing import timed
+
+from torch.func import functional_call, jvp
 
 from noisecorr_utils import architectures, data, noise, similarity, train
 
@@ -36,6 +41,28 @@ def loop_gram(model, x):
     return torch.stack(out)
 
 
+def jvp_traces(model, inputs, sums, eps=1e-4, batch_size=256):
+    """The reference: Tr(M(x) G(x)ᵀ A) / d with one forward-mode product per column of every A."""
+    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+    buffers = dict(model.named_buffers())
+    out = []
+    for i in range(0, len(inputs), batch_size):
+        xb = train.to_float(inputs[i:i + batch_size])
+        K, _ = similarity.per_sample_gram(model, xb)
+        M = similarity.inverse_sqrt(K, eps)
+
+        def f(p):
+            return functional_call(model, ({**p, **buffers}), (xb,))
+
+        cols = []
+        for A in sums:
+            d = next(iter(A.values())).shape[-1]
+            T = torch.stack([jvp(f, (params,), ({n: A[n][..., j] for n in params},))[1] for j in range(d)], -1)
+            cols.append(torch.einsum("bjk,bkj->b", M, T) / d)
+        out.append(torch.stack(cols, 1))
+    return torch.cat(out)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=256, help="samples for the per-sample comparison")
@@ -52,6 +79,15 @@ def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; lenet, d = 10, {args.n} samples")
     for name, t in (("backward loop (official code)", t_loop), ("vmap∘jacrev", t_jac), ("layer-wise (ours)", t_ours)):
         print(f"  {name:30} {args.n / t:9.0f} samples/s   {t_loop / t:6.1f}x the loop")
+    queries, S = noise.generate("uniform", 2000, ds, seed=0), ds.x_train[:2000]
+    labels = torch.as_tensor(ds.y_train[:2000])
+    sums = [similarity.reference_sum(model, S[labels == c]) for c in range(10)]
+    for name, k in (("N_S", 1), ("per-class N_S", 10)):
+        t_ref, ref = timed(lambda: jvp_traces(model, queries, sums[:k]))
+        t_new, new = timed(lambda: similarity._traces(model, queries, sums[:k], 1e-4, 256))
+        assert torch.allclose(new, ref, rtol=1e-3, atol=1e-3 * ref.abs().max().item())
+        print(f"  {name:14} 2,000 queries, {k:2d} sums: forward mode {t_ref:6.1f} s, factors {t_new:6.1f} s "
+              f"({t_ref / t_new:.1f}x)")
     if args.quick:
         return
     queries = torch.cat([train.to_float(ds.x_test), noise.generate("uniform", 10000, ds, seed=0)])

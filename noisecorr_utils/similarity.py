@@ -22,26 +22,21 @@ How it is fast (memory independent of |S|, no P×d matrix per sample is ever sto
   (δ_k·δ_l)(a·a); for a convolution the per-sample weight gradient is δ_k (unfolded input)ᵀ,
   formed per batch and reduced at once; for batch norm (eval mode, running statistics) the
   gradients of γ and β are Σ_hw δ_k·x̂ and Σ_hw δ_k per channel.
-* A is a weighted vector–Jacobian product: A_j = ∂/∂θ Σ_x Σ_k M(x)_kj f_k(x), M = K^{-1/2}.
-* Tr(a(x)ᵀA) needs G(x)ᵀA_j, a Jacobian–vector product (forward mode) per column j.
+* A = Σ_x G(x) M(x), M = K^{-1/2}, and G(x)ᵀA are formed parameter by parameter from the same
+  per-sample factors (for a linear weight, δ and a: no per-sample weight gradient is formed),
+  so one forward and d backward passes per batch serve K, A and every G(x)ᵀA at once.
 """
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch import nn
-from torch.func import functional_call, jvp
+from torch.func import functional_call
 
 from .train import to_float
 from .progress import staged
 
-# torch's forward-mode AD loads its own decompositions with torch.jit.script on first use, which
-# warns about the deprecation of jit.script: torch's internal business, not ours (torch 2.14).
-warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
-
 # Bump when a change alters a number computed here: it is part of the book's cache keys.
-VERSION = 1
+VERSION = 2
 SUPPORTED = (nn.Linear, nn.Conv2d, nn.BatchNorm2d)
 MAX_OUTPUTS = 64
 
@@ -60,65 +55,107 @@ def _check(model: nn.Module, x: torch.Tensor) -> list[nn.Module]:
     return layers
 
 
+class _Gradients:
+    """The per-sample gradients of a batch's d outputs, parameter by parameter, from one forward
+    pass and d backward passes to the layers' outputs (never as a P×d matrix per sample).
+
+    Iterating yields ``(name, g)`` for every trainable parameter: ``g`` is (B, d, P) for a
+    convolution's or batch norm's parameters and for biases, and the factors ``(δ, a)`` of a
+    linear weight (its gradient for output k is δ_k aᵀ: (B, d, O) and (B, I))."""
+
+    def __init__(self, model: nn.Module, x: torch.Tensor):
+        layers = _check(model, x)
+        model.eval()
+        names = {m: n for n, m in model.named_modules()}
+        inputs, outputs = {}, {}
+
+        def hook(module, inp, out):
+            inputs[module] = inp[0].detach()
+            outputs[module] = out
+
+        handles = [m.register_forward_hook(hook) for m in layers]
+        try:
+            with torch.enable_grad():
+                f = model(x)
+                if f.dim() != 2 or f.shape[1] > MAX_OUTPUTS:
+                    raise ValueError(f"{f.shape[1] if f.dim() == 2 else tuple(f.shape)} outputs: this method "
+                                     f"supports 1 to {MAX_OUTPUTS} outputs per sample")
+                d = f.shape[1]
+                outs = [outputs[m] for m in layers]
+                deltas = [[] for _ in layers]
+                for k in range(d):
+                    grads = torch.autograd.grad(f[:, k].sum(), outs, retain_graph=k < d - 1)
+                    for i, g in enumerate(grads):
+                        deltas[i].append(g)
+        finally:
+            for h in handles:
+                h.remove()
+        self.f, self.d, self.batch = f.detach(), d, len(x)
+        self.layers = [(names[m], m, inputs[m], torch.stack(delta, 1)) for m, delta in zip(layers, deltas)]
+
+    def __iter__(self):
+        for prefix, m, a, delta in self.layers:          # delta: (B, d, *out)
+            name = (prefix + "." if prefix else "").__add__
+            weight = m.weight is not None and m.weight.requires_grad
+            bias = m.bias is not None and m.bias.requires_grad
+            if isinstance(m, nn.BatchNorm2d):   # eval mode: y = γ·x̂ + β per channel, x̂ from running stats
+                if m.running_mean is None:
+                    raise ValueError("BatchNorm2d without running statistics is not supported")
+                x_hat = (a - m.running_mean.view(1, -1, 1, 1)) / torch.sqrt(m.running_var.view(1, -1, 1, 1) + m.eps)
+                if weight:
+                    yield name("weight"), torch.einsum("bkchw,bchw->bkc", delta, x_hat)
+                if bias:
+                    yield name("bias"), delta.sum((3, 4))
+            elif isinstance(m, nn.Linear):
+                if weight:
+                    yield name("weight"), (delta, a)
+                if bias:
+                    yield name("bias"), delta
+            else:
+                if m.groups != 1:
+                    raise ValueError("grouped convolutions are not supported")
+                dl = delta.flatten(3)  # (B, d, O, L)
+                if weight:
+                    patches = nn.functional.unfold(a, m.kernel_size, m.dilation, m.padding, m.stride)  # (B, I, L)
+                    yield name("weight"), torch.einsum("bkol,bil->bkoi", dl, patches).flatten(2)
+                if bias:
+                    yield name("bias"), dl.sum(3)
+
+    def gram(self) -> torch.Tensor:
+        """K(x, x) = G(x)ᵀG(x) for every sample: (B, d, d)."""
+        K = torch.zeros(self.batch, self.d, self.d)
+        for _, g in self:
+            K += _gram_part(g)
+        return K
+
+
+def _gram_part(g) -> torch.Tensor:
+    if isinstance(g, tuple):
+        delta, a = g
+        return torch.einsum("bko,blo->bkl", delta, delta) * a.pow(2).sum(1).view(-1, 1, 1)
+    return torch.einsum("bkp,blp->bkl", g, g)
+
+
+def _weighted_sum(g, M: torch.Tensor) -> torch.Tensor:
+    """Σ_b G_b M_b for one parameter: (P, d), or (O, I, d) for a factored linear weight."""
+    if isinstance(g, tuple):
+        delta, a = g
+        return torch.einsum("boj,bi->oij", torch.einsum("bko,bkj->boj", delta, M), a)
+    return torch.einsum("bkp,bkj->pj", g, M)
+
+
+def _times(g, A: torch.Tensor) -> torch.Tensor:
+    """G_bᵀ A for one parameter and every sample b: (B, d, d); ``A`` is parameter-shaped × d."""
+    if isinstance(g, tuple):
+        delta, a = g
+        return torch.einsum("bko,boj->bkj", delta, torch.einsum("bi,oij->boj", a, A))
+    return torch.einsum("bkp,pj->bkj", g, A.reshape(g.shape[-1], -1))
+
+
 def per_sample_gram(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """K(x, x) = G(x)ᵀG(x) for every sample of a batch, and the outputs: (B, d, d), (B, d)."""
-    layers = _check(model, x)
-    model.eval()
-    inputs, outputs = {}, {}
-
-    def hook(module, inp, out):
-        inputs[module] = inp[0].detach()
-        outputs[module] = out
-
-    handles = [m.register_forward_hook(hook) for m in layers]
-    try:
-        with torch.enable_grad():
-            f = model(x)
-            if f.dim() != 2 or f.shape[1] > MAX_OUTPUTS:
-                raise ValueError(f"{f.shape[1] if f.dim() == 2 else tuple(f.shape)} outputs: this method "
-                                 f"supports 1 to {MAX_OUTPUTS} outputs per sample")
-            d = f.shape[1]
-            outs = [outputs[m] for m in layers]
-            deltas = [[] for _ in layers]
-            for k in range(d):
-                grads = torch.autograd.grad(f[:, k].sum(), outs, retain_graph=k < d - 1)
-                for i, g in enumerate(grads):
-                    deltas[i].append(g)
-    finally:
-        for h in handles:
-            h.remove()
-    B = len(x)
-    K = torch.zeros(B, d, d)
-    for m, delta in zip(layers, deltas):
-        delta = torch.stack(delta, 1)  # (B, d, *out)
-        a = inputs[m]
-        if isinstance(m, nn.BatchNorm2d):   # eval mode: y = γ·x̂ + β per channel, x̂ from running stats
-            if m.running_mean is None:
-                raise ValueError("BatchNorm2d without running statistics is not supported")
-            x_hat = (a - m.running_mean.view(1, -1, 1, 1)) / torch.sqrt(m.running_var.view(1, -1, 1, 1) + m.eps)
-            parts = []
-            if m.weight is not None and m.weight.requires_grad:
-                parts.append(torch.einsum("bkchw,bchw->bkc", delta, x_hat))
-            if m.bias is not None and m.bias.requires_grad:
-                parts.append(delta.sum((3, 4)))
-            for g in parts:
-                K += torch.einsum("bkc,blc->bkl", g, g)
-        elif isinstance(m, nn.Linear):
-            dd = torch.einsum("bko,blo->bkl", delta, delta)
-            K += dd * a.pow(2).sum(1).view(B, 1, 1)
-            if m.bias is not None:
-                K += dd
-        else:
-            patches = nn.functional.unfold(a, m.kernel_size, m.dilation, m.padding, m.stride)  # (B, I, L)
-            dl = delta.flatten(3)  # (B, d, O, L)
-            if m.groups != 1:
-                raise ValueError("grouped convolutions are not supported")
-            gw = torch.einsum("bkol,bil->bkoi", dl, patches)
-            K += torch.einsum("bkoi,bloi->bkl", gw, gw)
-            if m.bias is not None:
-                gb = dl.sum(3)
-                K += torch.einsum("bko,blo->bkl", gb, gb)
-    return K, f.detach()
+    g = _Gradients(model, x)
+    return g.gram(), g.f
 
 
 def inverse_sqrt(K: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
@@ -130,18 +167,6 @@ def inverse_sqrt(K: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     return ((V * w.clamp_min(1e-300).rsqrt().unsqueeze(-2)) @ V.transpose(-1, -2)).float()
 
 
-def _forward_of(model: nn.Module, xb: torch.Tensor):
-    """The model's outputs on ``xb`` as a function of its trainable parameters (for jvp), and
-    those parameters."""
-    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
-    buffers = dict(model.named_buffers())
-
-    def f(p):
-        return functional_call(model, ({**p, **buffers}), (xb,))
-
-    return f, params
-
-
 def _batches(x, batch_size):
     for i in range(0, len(x), batch_size):
         xb = x[i:i + batch_size]
@@ -151,44 +176,40 @@ def _batches(x, batch_size):
 @staged("kernels and N_S")
 def reference_sum(model: nn.Module, S: torch.Tensor, eps: float = 1e-4, batch_size: int = 256):
     """A = Σ_{x∈S} G(x) K(x,x)^{-1/2}, as a dict of parameter-shaped tensors with a trailing
-    axis of size d (one weighted vector–Jacobian product per output column)."""
+    axis of size d, formed parameter by parameter from the per-sample gradients' factors."""
     if len(S) == 0:
         raise ValueError("the reference set S is empty")
-    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
-    A = None
+    shapes = {n: p.shape for n, p in model.named_parameters() if p.requires_grad}
+    A = {}
     for xb in _batches(S, batch_size):
-        K, _ = per_sample_gram(model, xb)
-        M = inverse_sqrt(K, eps)
-        with torch.enable_grad():
-            f = model(xb)
-            d = f.shape[1]
-            cols = []
-            for j in range(d):
-                g = torch.autograd.grad((f * M[:, :, j]).sum(), list(params.values()), retain_graph=j < d - 1)
-                cols.append(g)
-        batch_A = {n: torch.stack([c[i] for c in cols], -1) for i, n in enumerate(params)}
-        A = batch_A if A is None else {n: A[n] + batch_A[n] for n in A}
+        g = _Gradients(model, xb)
+        M = inverse_sqrt(g.gram(), eps)
+        for name, grad in g:
+            part = _weighted_sum(grad, M).reshape(*shapes[name], g.d)
+            A[name] = A[name] + part if name in A else part
     return A
 
 
 def _traces(model: nn.Module, inputs: torch.Tensor, sums, eps: float, batch_size: int) -> torch.Tensor:
     """Tr(M(x) G(x)ᵀ A) / d for every input x and every A in ``sums`` (parameter-shaped dicts
     with a trailing axis of size d, or None for an empty sum): (len(inputs), len(sums)).
-    K(x, x) once per batch, then d forward-mode products per sum."""
+    The sums are stacked along their trailing axis, so one pass over each batch's per-sample
+    gradients gives K(x, x) and every G(x)ᵀA, one product per parameter."""
+    present = [i for i, A in enumerate(sums) if A is not None]
+    stacked = {n: torch.cat([sums[i][n] for i in present], -1) for n in sums[present[0]]} if present else {}
     out = []
     for xb in _batches(inputs, batch_size):
-        K, _ = per_sample_gram(model, xb)
+        g = _Gradients(model, xb)
+        K = torch.zeros(g.batch, g.d, g.d)
+        T = torch.zeros(g.batch, g.d, len(present) * g.d)
+        for name, grad in g:
+            K += _gram_part(grad)
+            if present:
+                T += _times(grad, stacked[name])
         M = inverse_sqrt(K, eps)
-        f, params = _forward_of(model, xb)
-        cols = []
-        for A in sums:
-            if A is None:
-                cols.append(torch.zeros(len(xb)))
-                continue
-            d = next(iter(A.values())).shape[-1]
-            T = torch.stack([jvp(f, (params,), ({n: A[n][..., j] for n in params},))[1] for j in range(d)], -1)
-            cols.append(torch.einsum("bjk,bkj->b", M, T) / d)
-        out.append(torch.stack(cols, 1))
+        cols = torch.zeros(g.batch, len(sums))
+        cols[:, present] = torch.einsum("bjk,bknj->bn", M, T.view(g.batch, g.d, len(present), g.d)) / g.d
+        out.append(cols)
     return torch.cat(out)
 
 
@@ -241,7 +262,7 @@ def cross_kernel(model: nn.Module, queries: torch.Tensor, pool: torch.Tensor, ep
     """k^C(q, x) for a few queries q against every x of a pool: (Q, N).
 
     Per query, a(q) = G(q) M(q) is formed explicitly (Q·d·P numbers, so keep Q small); the pool
-    needs only forward-mode products G(x)ᵀ a(q)_j and its own M(x), batch by batch."""
+    needs only the products G(x)ᵀ a(q)_j and its own M(x), batch by batch."""
     if len(queries) == 0 or len(pool) == 0:
         raise ValueError("cross_kernel needs at least one query and one pool input")
     q = next(_batches(queries, len(queries)))
@@ -267,7 +288,7 @@ def class_density(model: nn.Module, queries: torch.Tensor, S: torch.Tensor, labe
     A vote argmax_c over these columns is what the network's averaging argument predicts
     (Charpiat et al., 2019, §4: a network trained with noisy labels answers like a kernel
     average of the labels of the inputs it finds similar). One pass over the queries: K(x, x)
-    once per batch, then d·C forward-mode products."""
+    and the d·C products G(x)ᵀA_c from one pass over each batch's per-sample gradients."""
     if len(S) != len(labels):
         raise ValueError(f"S has {len(S)} inputs but {len(labels)} labels")
     sums = [reference_sum(model, S[labels == c], eps, batch_size) if (labels == c).any() else None
