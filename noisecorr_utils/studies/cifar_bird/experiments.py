@@ -112,7 +112,7 @@ def trajectory(seed: int, kinds, n: int, epochs: int | None = None, n_train: int
     states = zoo.epoch_states(spec)
     if states is not None:
         return results.cached_array(key, lambda: _replayed(spec, states, kinds, n))
-    with parallel.pool(1) as executor:
+    with parallel.pool(parallel.default_workers()) as executor:
         shares, weights, rec = executor.submit(_trajectory_job, spec, list(kinds), n).result()
     if zoo.record(spec) is None:
         zoo.store(spec, weights, rec)
