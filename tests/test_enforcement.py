@@ -23,6 +23,31 @@ def test_pair_cosine_is_the_cosine_of_explicit_per_sample_gradients():
     assert torch.allclose(enforcement.pair_cosine(model, x[:3], x[:3], y), torch.ones(3), atol=1e-5)
 
 
+def test_the_factored_cosine_and_its_gradient_equal_one_backward_pass_per_input(monkeypatch):
+    x, y = torch.rand(8, 1, 8, 8), torch.tensor([0, 2, 1, 1])
+    grads = []
+    per_input = enforcement.pair_cosine_per_input
+    monkeypatch.setattr(enforcement, "pair_cosine_per_input", None)    # the factored path must not fall back
+    for cosine in (enforcement.pair_cosine, per_input):
+        model = small_model(3)
+        cos = cosine(model, x[:4], x[4:], y)
+        (cos * torch.arange(1.0, 5.0)).sum().backward()
+        grads.append((cos.detach(), [p.grad.clone() if p.grad is not None else torch.zeros_like(p)
+                                     for p in model.parameters()]))
+    (fast, fast_grads), (slow, slow_grads) = grads
+    assert torch.allclose(fast, slow, atol=1e-5)
+    for a, b in zip(fast_grads, slow_grads):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_models_the_factors_do_not_cover_take_the_per_input_path():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(72, 3)).train()
+    x, y = torch.rand(4, 1, 8, 8), torch.tensor([0, 1])
+    assert torch.allclose(enforcement.pair_cosine(model, x[:2], x[2:], y),
+                          enforcement.pair_cosine_per_input(model, x[:2], x[2:], y), atol=1e-6)
+
+
 def test_pair_cosine_is_differentiable_in_the_parameters():
     model = small_model()
     x = torch.rand(4, 1, 8, 8)
