@@ -26,6 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).parent / "results"
 
 
+def machine() -> str:
+    """The CPU model and core count: stage tables of different machines must not be mixed."""
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"{names[0] if names else 'unknown CPU'}, {os.cpu_count()} cores"
+
+
 def build(profile: str, env: dict, timings: Path) -> float:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "noisecorr_utils.build", "--profile", profile, "--timings",
@@ -54,7 +64,8 @@ def main():
     OUT.mkdir(exist_ok=True)
     table.to_csv(OUT / f"book_stages_{args.profile}.csv", index=False)
     lines = [f"{kind} build of the {args.profile} profile: {cold:.0f} s end to end (build command, data prepared);",
-             f"the same build warm right after: {warm:.0f} s (ratio {kind}/warm {cold / warm:.1f}×)", "",
+             f"the same build warm right after: {warm:.0f} s (ratio {kind}/warm {cold / warm:.1f}×)",
+             f"machine: {machine()}", "",
              by_stage.to_string(index=False), "", per_chapter.round(0).to_string()]
     (OUT / f"book_stages_{args.profile}.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
