@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import similarity
 from .train import predict_logits, to_float
 
 # Bump when a change alters a number computed here: it is part of the book's cache keys.
@@ -74,8 +75,7 @@ def pair_cosine(model: nn.Module, x_a: torch.Tensor, x_b: torch.Tensor, y: torch
         else:
             dl = delta.flatten(2)                     # (2n, O, L)
             if m.weight.requires_grad:
-                patches = nn.functional.unfold(a, m.kernel_size, m.dilation, m.padding, m.stride)
-                parts.append(torch.einsum("bol,bil->boi", dl, patches).flatten(1))
+                parts.append(similarity.conv_weight_gradients(m, a, dl))
             if m.bias is not None and m.bias.requires_grad:
                 parts.append(dl.sum(2))
         for g in parts:

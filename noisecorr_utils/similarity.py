@@ -116,8 +116,7 @@ class _Gradients:
                     raise ValueError("grouped convolutions are not supported")
                 dl = delta.flatten(3)  # (B, d, O, L)
                 if weight:
-                    patches = nn.functional.unfold(a, m.kernel_size, m.dilation, m.padding, m.stride)  # (B, I, L)
-                    yield name("weight"), torch.einsum("bkol,bil->bkoi", dl, patches).flatten(2)
+                    yield name("weight"), conv_weight_gradients(m, a, dl)
                 if bias:
                     yield name("bias"), dl.sum(3)
 
@@ -127,6 +126,13 @@ class _Gradients:
         for _, g in self:
             K += _gram_part(g)
         return K
+
+
+def conv_weight_gradients(m: nn.Conv2d, a: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+    """Per-sample gradients of a convolution's weight, flattened: the output gradients ``delta``
+    (B, …, O, L) against the unfolded input ``a`` (B, I, L): (B, …, O·I)."""
+    patches = nn.functional.unfold(a, m.kernel_size, m.dilation, m.padding, m.stride)
+    return torch.einsum("b...ol,bil->b...oi", delta, patches).flatten(-2)
 
 
 def _gram_part(g) -> torch.Tensor:
@@ -184,7 +190,8 @@ def reference_sum(model: nn.Module, S: torch.Tensor, eps: float = 1e-4, batch_si
     for xb in _batches(S, batch_size):
         g = _Gradients(model, xb)
         M = inverse_sqrt(g.gram(), eps)
-        for name, grad in g:
+        for name, grad in g:   # a second pass: M needs every layer's part of K, and holding every
+                               # convolution's per-sample gradients at once would cost B·d·P memory
             part = _weighted_sum(grad, M).reshape(*shapes[name], g.d)
             A[name] = A[name] + part if name in A else part
     return A
