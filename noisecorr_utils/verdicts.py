@@ -8,8 +8,8 @@ band that argues for neither side), **inconclusive** (the interval reaches over 
 band: a wide interval never passes). A claim without a number has no figure verdict (—).
 
 *The finding*: what the source concluded from its number, written as a rule before the run — an
-interval wholly on one side of a threshold: **holds**; wholly on the other: **fails**; otherwise
-**undecided**.
+interval wholly on the claimed side of a threshold: **holds**; wholly on the other side or on the
+threshold itself (a claimed fall where every seed fell by exactly 0): **fails**; otherwise **undecided**.
 
 Both levels are **not tested** on networks weaker than the source's (the accuracy gate, printed in
 the rule) and **degenerate** where the statistic cannot speak (κ between networks that give one
@@ -92,10 +92,11 @@ class Finding:
             if self.threshold <= lo and hi <= self.high:
                 return HOLDS
             return FAILS if hi < self.threshold or lo > self.high else UNDECIDED
-        above, below = lo > self.threshold, hi < self.threshold
-        if above or below:
-            return HOLDS if (above and self.side == "above") or (below and self.side == "below") else FAILS
-        return UNDECIDED
+        # The claim is strict ("above t"), so an interval at or beyond t on the other side, even
+        # one of zero width sitting on t (no seed moved at all), contradicts it.
+        if self.side == "above":
+            return HOLDS if lo > self.threshold else FAILS if hi <= self.threshold else UNDECIDED
+        return HOLDS if hi < self.threshold else FAILS if lo >= self.threshold else UNDECIDED
 
     def rule(self, fmt) -> str:
         if self.side == "inside":

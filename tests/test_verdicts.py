@@ -30,6 +30,8 @@ def test_figure_verdicts_know_the_side_a_claim_argues_for(ci, argues, expected):
 @pytest.mark.parametrize("ci,side,expected", [
     ((0.3, 0.5), "above", V.HOLDS), ((0.0, 0.1), "above", V.FAILS), ((0.1, 0.3), "above", V.UNDECIDED),
     ((0.0, 0.1), "below", V.HOLDS), ((0.5, 0.6), "below", V.FAILS),
+    ((0.2, 0.2), "above", V.FAILS), ((0.1, 0.2), "above", V.FAILS), ((0.2, 0.2), "below", V.FAILS),
+    ((0.2, 0.3), "below", V.FAILS), ((0.19, 0.21), "above", V.UNDECIDED),
 ])
 def test_finding_rules(ci, side, expected):
     assert V.Finding("x", "κ", 0.2, side).verdict(*ci) == expected
