@@ -60,6 +60,13 @@ def and_list(items) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def a(word: str) -> str:
+    """``a LeNet``, ``an AllCNN``, ``an MLP`` (an acronym spoken letter by letter takes "an" before
+    F, H, L, M, N, R, S, X)."""
+    spoken_vowel = word[:1] in "AEIOUaeiou" or (word[:2].isupper() and word[:1] in "FHLMNRSX")
+    return f"{'an' if spoken_vowel else 'a'} {word}"
+
+
 def plural(n: int, one: str, many: str | None = None) -> str:
     """``1 seed``, ``3 seeds`` (``many`` where the plural is not ``one + "s"``)."""
     return f"{n:,} {one if n == 1 else (many or one + 's')}"

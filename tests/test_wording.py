@@ -38,6 +38,14 @@ def test_a_claim_without_a_source_number_is_listed_without_empty_slots():
     assert second == '- <a href="#noise-verdict-2">beyond habits</a>: the finding **fails**'
 
 
+@pytest.mark.parametrize("word,expected", [
+    ("LeNet", "a LeNet"), ("AllCNN", "an AllCNN"), ("MLP", "an MLP"), ("VGG", "a VGG"), ("ResNet", "a ResNet"),
+    ("airnet", "an airnet"),
+])
+def test_indefinite_article_follows_the_sound(word, expected):
+    assert report.a(word) == expected
+
+
 def test_landis_koch_reading():
     assert [report.landis_koch(k) for k in (-0.1, 0.1, 0.3, 0.5, 0.7, 0.9)] == [
         "no more than chance", "slight", "fair", "moderate", "substantial", "almost perfect"]

@@ -97,7 +97,7 @@ def headline_rows(answers_at: dict[float, np.ndarray], z: zoo.Groups, pairs: pd.
         p = pairs.loc[c]
         rows.append(report.claim_row(
             f"CNN and MLP agree ({c})", _band(0.20, "below", "≈ 20%"), "p_o", _ci(p, "p_o"),
-            Finding(f"a {name} and an MLP answer noise nearly independently", "κ", SLIGHT, "below"),
+            Finding(f"{report.a(name)} and an MLP answer noise nearly independently", "κ", SLIGHT, "below"),
             _ci(p, "kappa"), seeds(c), gate=gate(g, "mlp"), degenerate=p["kappa pairs"] == 0))
     return rows
 
