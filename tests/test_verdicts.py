@@ -72,6 +72,17 @@ def test_prose_follows_a_forced_verdict(finding, expected):
     assert report.findings(table) == sentence      # a chapter's summary is made of these sentences
 
 
+def test_untested_findings_are_one_sentence_after_the_tested_ones():
+    weak = dict(_row(gate=(0.96, 0.975, "test accuracy")))
+    other = {**weak, "finding": "two MLPs call most noise 8"}
+    table = pd.DataFrame([weak, weak, _row(), other])
+    text = report.findings(table)
+    assert text.startswith("That two MLPs' answers are correlated holds")
+    assert text.endswith("so 2 of its findings are not tested here: that two MLPs' answers are correlated and "
+                         "that two MLPs call most noise 8.")
+    assert report.findings(pd.DataFrame([weak])) == report.finding_sentence(weak)
+
+
 def test_each_network_has_its_own_favourite_class():
     """Every seed sends all noise to a different class: one class per network holds, although no
     class is anyone's favourite when the seeds are pooled."""
