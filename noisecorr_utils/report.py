@@ -38,6 +38,18 @@ def with_ci(m, lo=None, hi=None, percent: bool = True, digits: int | None = None
     return f"{head} [{scale * lo:.{d}f}, {scale * hi:.{d}f}]"
 
 
+def change_in_points(m, lo=None, hi=None, digits: int = 0) -> str:
+    """A difference of two shares in percentage points, signed: ``+56 points [+43, +70]``."""
+    def signed(x):
+        text = f"{100 * x:+.{digits}f}"
+        return text[1:] if float(text) == 0 else text    # 0, not +0 or -0
+
+    if _undefined(m):
+        return DASH
+    head = f"{signed(m)} points"
+    return head if _undefined(lo) or _undefined(hi) else f"{head} [{signed(lo)}, {signed(hi)}]"
+
+
 def kappa_text(m, lo=None, hi=None) -> str:
     """κ with its interval for a sentence; where κ is undefined (a network that gives one answer
     to all the noise has chance agreement 1) the sentence says why instead of showing a dash."""

@@ -46,6 +46,12 @@ def test_indefinite_article_follows_the_sound(word, expected):
     assert report.a(word) == expected
 
 
+def test_a_change_of_shares_is_in_signed_points():
+    assert report.change_in_points(0.56, 0.43, 0.70) == "+56 points [+43, +70]"
+    assert report.change_in_points(-0.021, -0.05, 0.004) == "-2 points [-5, 0]"
+    assert report.change_in_points(float("nan")) == report.DASH
+
+
 def test_landis_koch_reading():
     assert [report.landis_koch(k) for k in (-0.1, 0.1, 0.3, 0.5, 0.7, 0.9)] == [
         "no more than chance", "slight", "fair", "moderate", "substantial", "almost perfect"]

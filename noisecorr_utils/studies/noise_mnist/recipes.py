@@ -145,6 +145,6 @@ def recipe_sentences(table: pd.DataFrame) -> list[str]:
         if len(effects):
             e = effects.iloc[0]
             first += (f"; the ingredient that moves it most is {e.ingredient} ({e['from']} → {e.recipe}: "
-                      f"{report.with_ci(e.change, e.lo, e.hi, digits=0)})")
+                      f"{report.change_in_points(e.change, e.lo, e.hi)})")
         out.append(first + ".")
     return out
