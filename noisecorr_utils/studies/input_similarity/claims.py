@@ -52,8 +52,8 @@ def verdict_table(exact_error: float, n_exact: int, same_share, pixel_share: flo
            finding_bounds=(0, np.inf)) for name, v in reg["ratios"].items()] + [
         R(f"enforcing similarity speeds up training ({r.variant}, accuracy gain in points)", None, "gain",
           (100 * r.gain, 100 * r.lo, 100 * r.hi),
-          Finding(f"raising the gradient similarity of same-class inputs ({r.variant.split('×')[-1]}) speeds up "
-                  "training", "gain (points)", 0.0), (100 * r.gain, 100 * r.lo, 100 * r.hi), enforce_seeds,
+          Finding(f"raising the gradient similarity of same-class inputs (penalty weight {r.variant.split('×')[-1]}) "
+                  "speeds up training", "gain (points)", 0.0), (100 * r.gain, 100 * r.lo, 100 * r.hi), enforce_seeds,
           percent=False, bounds=(-100, 100), finding_bounds=(-100, 100))
         for r in effects.itertuples() if r.variant.startswith("raise")]
     return pd.DataFrame(rows)
