@@ -176,7 +176,7 @@ def chance_and_top_kappa(pairs: pd.DataFrame) -> tuple[float, tuple[float, float
 
 
 SUMMARY_CLAIMS = ("two MLPs agree", "…and beyond their own answer habits (MLP", "two LeNets agree",
-                  "…and beyond their own answer habits (LeNet", "90% of noise is called \"8\" (LeNet",
+                  "…and beyond their own answer habits (LeNet", "90% of noise is called \"8\"",   # every architecture
                   "different CNN architectures do not agree (LeNet–VGG")
 
 
