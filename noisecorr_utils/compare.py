@@ -24,10 +24,11 @@ import pandas as pd
 from .paths import ROOT, results_dir
 
 REFERENCE = ROOT / "reference"
-TABLES = ("noise_verdicts", "similarity_verdicts", "cifar_verdicts", "adversarial_verdicts", "synthesis_verdicts")
+TABLES = ("noise_verdicts", "noise_recipe_verdicts", "similarity_verdicts", "cifar_verdicts", "adversarial_verdicts",
+          "synthesis_verdicts")
 # Published beside the verdicts (not compared verdict by verdict): the numbers behind them.
-SUMMARIES = ("noise_pair_summary", "noise_accuracy", "noise_stability", "similarity_auroc", "similarity_denoising",
-             "similarity_registration", "cifar_favourites", "cifar_pair_summary",
+SUMMARIES = ("noise_pair_summary", "noise_accuracy", "noise_stability", "noise_recipes", "noise_hein_scale",
+             "similarity_auroc", "similarity_denoising", "similarity_registration", "cifar_favourites", "cifar_pair_summary",
              "adversarial_table1", "synthesis_factors", "synthesis_rank_correlations", "synthesis_kappa_gain")
 
 
