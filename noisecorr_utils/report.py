@@ -247,7 +247,7 @@ def findings(table, claims=None) -> str:
                          f"tested here: {and_list(f'that {f}' for f in untested)}.")
     elif untested:
         sentences.append(finding_sentence(next(r for r in chosen if r["finding verdict"] == "not tested")))
-    return " ".join(sentences)
+    return readable(" ".join(sentences))
 
 
 def link(prefix: str, table, claim_start: str) -> str:

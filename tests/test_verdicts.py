@@ -81,6 +81,8 @@ def test_untested_findings_are_one_sentence_after_the_tested_ones():
     assert text.endswith("so 2 of its findings are not tested here: that two MLPs' answers are correlated and "
                          "that two MLPs call most noise 8.")
     assert report.findings(pd.DataFrame([weak])) == report.finding_sentence(weak)
+    raw = {**_row(), "finding quantity": "p_o"}           # symbols as the prose's maths writes them
+    assert "(pₒ 0.30 [0.25, 0.35])" in report.findings(pd.DataFrame([raw]))
 
 
 def test_each_network_has_its_own_favourite_class():

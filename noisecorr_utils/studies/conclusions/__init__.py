@@ -146,7 +146,7 @@ def discrepancies(table: pd.DataFrame) -> str:
             continue
         lines.append(f'- <a href="{v["page"]}.html#{v["anchor"]}">{v["claim"]}</a> ({v["source name"]}): '
                      f'{v["source"]} in the source, {v["ours"]} here ({v["figure verdict"]}). {explain(v, table)}')
-    return "\n".join(lines) or "No number of a source differs clearly from ours."
+    return report.readable("\n".join(lines)) or "No number of a source differs clearly from ours."
 
 
 def explain(row, table: pd.DataFrame) -> str:
@@ -187,7 +187,7 @@ def limitations(table: pd.DataFrame) -> str:
                   + (f"about {int(v['seeds to decide'])} seeds would decide" if v["seeds to decide"] == v["seeds to decide"]
                      and v["seeds to decide"] else "more seeds would not decide it (the estimate sits on an edge)")
                   for v in open_rows.to_dict("records")]
-    return "\n".join(lines)
+    return report.readable("\n".join(lines))
 
 
 def summary_points(table: pd.DataFrame) -> pd.DataFrame:
