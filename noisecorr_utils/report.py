@@ -240,13 +240,13 @@ def findings(table, claims=None) -> str:
     """``finding_sentence`` of the rows whose claim starts with one of ``claims`` (all by default)."""
     rows = table.to_dict("records")
     chosen = rows if claims is None else [r for r in rows if any(r["claim"].startswith(c) for c in claims)]
-    untested = list(dict.fromkeys(r["finding"] for r in chosen if r["finding verdict"] == "not tested"))
+    untested = {r["finding"]: r for r in chosen if r["finding verdict"] == "not tested"}   # one row per finding
     sentences = [finding_sentence(r) for r in chosen if r["finding verdict"] != "not tested"]
     if len(untested) > 1:   # one sentence, not the same one again and again
         sentences.append(f"Our networks are weaker than the source's, so {len(untested)} of its findings are not "
                          f"tested here: {and_list(f'that {f}' for f in untested)}.")
-    elif untested:
-        sentences.append(finding_sentence(next(r for r in chosen if r["finding verdict"] == "not tested")))
+    else:
+        sentences += [finding_sentence(r) for r in untested.values()]
     return readable(" ".join(sentences))
 
 
